@@ -1,0 +1,106 @@
+// Package base resolves the image an application is built on: a registry
+// reference (pulled through a local cache), an OCI layout, a docker tarball, or
+// a base langbuild generates itself.
+package base
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/langbuild/langbuild/image"
+	"github.com/langbuild/langbuild/layering"
+	"github.com/langbuild/langbuild/transport"
+)
+
+// DefaultGo is the base for Go applications when none is given.
+const DefaultGo = "gcr.io/distroless/static-debian12:nonroot"
+
+// Options for Resolve.
+type Options struct {
+	// Platform picks the image from a multi-platform base and is written into
+	// generated bases. Zero means linux/amd64.
+	Platform v1.Platform
+	// Cache keeps pulled manifests, configs and layers, and generated layers.
+	Cache *layering.Cache
+	// Registry settings for pulling.
+	Registry transport.Options
+}
+
+// Resolve returns the base image named by spec:
+//
+//	builtin:static      a minimal base generated offline (passwd, group, /tmp, /home/nonroot)
+//	oci:DIR[:TAG]       an image in an OCI layout, by its ref name annotation
+//	tar:FILE            the first image of a docker-loadable tarball
+//	REFERENCE           an image in a registry, cached by digest
+func Resolve(ctx context.Context, spec string, opts Options) (image.Base, error) {
+	if opts.Platform.OS == "" {
+		opts.Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
+	}
+	if opts.Cache == nil {
+		return image.Base{}, fmt.Errorf("resolving base %s: no cache", spec)
+	}
+	switch {
+	case strings.HasPrefix(spec, "builtin:"):
+		return builtin(ctx, strings.TrimPrefix(spec, "builtin:"), opts)
+	case strings.HasPrefix(spec, "oci:"):
+		return fromLayout(strings.TrimPrefix(spec, "oci:"), opts)
+	case strings.HasPrefix(spec, "tar:"):
+		return fromTarball(strings.TrimPrefix(spec, "tar:"))
+	}
+	return fromRegistry(ctx, spec, opts)
+}
+
+// pickPlatform chooses the manifest for the platform from an index.
+func pickPlatform(idx *v1.IndexManifest, want v1.Platform, where string) (v1.Descriptor, error) {
+	var seen []string
+	for _, d := range idx.Manifests {
+		if d.Platform == nil {
+			continue
+		}
+		seen = append(seen, d.Platform.String())
+		if d.Platform.OS == want.OS && d.Platform.Architecture == want.Architecture &&
+			(want.Variant == "" || d.Platform.Variant == want.Variant) {
+			return d, nil
+		}
+	}
+	return v1.Descriptor{}, fmt.Errorf("%s has no image for %s (it has: %s)", where, want, strings.Join(seen, ", "))
+}
+
+// checkPlatform refuses a single-platform base that does not match the target.
+func checkPlatform(img v1.Image, want v1.Platform, where string) error {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return fmt.Errorf("reading config of %s: %w", where, err)
+	}
+	if cf.OS == "" && cf.Architecture == "" {
+		return nil
+	}
+	if cf.OS != want.OS || cf.Architecture != want.Architecture {
+		return fmt.Errorf("%s is for %s/%s, not %s", where, cf.OS, cf.Architecture, want)
+	}
+	return nil
+}
+
+// sniffMediaType reads a manifest's media type from its content, for manifests
+// kept in the cache without their HTTP headers.
+func sniffMediaType(raw []byte) (types.MediaType, error) {
+	var m struct {
+		MediaType types.MediaType   `json:"mediaType"`
+		Manifests []json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return "", err
+	}
+	switch {
+	case m.MediaType != "":
+		return m.MediaType, nil
+	case m.Manifests != nil:
+		return types.OCIImageIndex, nil
+	}
+	return types.OCIManifestSchema1, nil
+}

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/langbuild/langbuild/layering"
+	"github.com/langbuild/langbuild/pipeline"
+	"github.com/langbuild/langbuild/publish"
+)
+
+type buildFlags struct {
+	projectFlags
+	outputs    []string
+	tags       []string
+	name       string
+	digestFile string
+	quiet      bool
+	timings    bool
+}
+
+func newBuild() *cobra.Command {
+	var f buildFlags
+	cmd := &cobra.Command{
+		Use:   "build [DIR|PKG]",
+		Short: "Build an image of the project in DIR (default .) and publish it",
+		Long: `Build an image of the project in DIR (default: the current directory) and
+publish it to each --output:
+
+  REGISTRY/REPO[:TAG]   push to a registry (only blobs it lacks are uploaded)
+  oci:DIR[:TAG]         write into an OCI image layout
+  tar:FILE              write a docker-loadable tarball
+
+For Go, DIR may be a package directory inside the module, e.g. ./cmd/server.
+The image reference, pinned by digest, is printed on stdout.`,
+		Example: `  langbuild build --from builtin:static --output oci:out/hello .
+  langbuild build ./cmd/server --output 127.0.0.1:5000/server:dev --tag v1`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			dir := "."
+			if len(args) == 1 {
+				dir = args[0]
+			}
+			if len(f.outputs) == 0 {
+				return usageErrorf("no output: give --output REGISTRY/REPO[:TAG], oci:DIR or tar:FILE")
+			}
+			opts, err := f.options(dir)
+			if err != nil {
+				return err
+			}
+			var pubs []publish.Interface
+			for _, o := range f.outputs {
+				p, err := publish.New(o, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name})
+				if err != nil {
+					return usageErrorf("--output %s: %v", o, err)
+				}
+				pubs = append(pubs, p)
+			}
+			pub := publish.Multi(pubs...)
+			defer pub.Close()
+			if err := checkWritable(f.digestFile); err != nil {
+				return err
+			}
+			stderr := cmd.ErrOrStderr()
+			if !f.quiet {
+				opts.Progress = progressPrinter(stderr)
+			}
+			res, err := pipeline.Build(cmd.Context(), opts, pub)
+			if err != nil {
+				return err
+			}
+			if f.timings {
+				t := res.Timings
+				fmt.Fprintf(stderr, "timings: analyze %s, base %s, layers %s, assemble %s, publish %s\n",
+					t.Analyze, t.Base, t.Layers, t.Assemble, t.Publish)
+			}
+			if f.digestFile != "" {
+				if err := os.WriteFile(f.digestFile, []byte(res.Digest+"\n"), 0o644); err != nil {
+					return fmt.Errorf("writing digest file: %w", err)
+				}
+			}
+			for _, r := range res.Publish.References {
+				fmt.Fprintln(cmd.OutOrStdout(), r)
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "where to publish: REGISTRY/REPO[:TAG], oci:DIR[:TAG] or tar:FILE (repeatable)")
+	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
+	fl.StringVar(&f.name, "name", "", "image name for tarball RepoTags and OCI layout ref names")
+	fl.StringVar(&f.digestFile, "digest-file", "", "write the image digest to this file")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result")
+	fl.BoolVar(&f.timings, "timings", false, "print how long each phase took")
+	return cmd
+}
+
+// checkWritable fails early, before anything is built or pushed, when an
+// output file cannot be written.
+func checkWritable(file string) error {
+	if file == "" {
+		return nil
+	}
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("cannot write %s: %w", file, err)
+	}
+	return f.Close()
+}
+
+func progressPrinter(w io.Writer) func(layering.Event) {
+	var mu sync.Mutex
+	return func(e layering.Event) {
+		var msg string
+		switch e.Phase {
+		case "cached":
+			msg = fmt.Sprintf("layer %q unchanged (%s)", e.Layer, size(e.Bytes))
+		case "compressed":
+			msg = fmt.Sprintf("layer %q built: %s in %s", e.Layer, size(e.Bytes), e.Elapsed.Round(100000))
+		default:
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(w, strings.TrimSpace(msg))
+	}
+}
+
+func size(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

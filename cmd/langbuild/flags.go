@@ -1,0 +1,138 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+	"github.com/langbuild/langbuild/pipeline"
+	"github.com/langbuild/langbuild/transport"
+)
+
+// projectFlags are the flags that shape the plan and the build, shared by
+// `build` and `plan`.
+type projectFlags struct {
+	from     string
+	platform string
+	cacheDir string
+	insecure bool
+	ldflags  string
+	goTags   []string
+	goFlags  []string
+	user     string
+	env      []string
+	labels   []string
+	ports    []string
+}
+
+func (f *projectFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.from, "from", "", "base image: a registry reference, oci:DIR[:TAG], tar:FILE or builtin:static (default: the language's distroless base)")
+	fl.StringVar(&f.platform, "platform", "linux/amd64", "target platform os/arch[/variant]")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "layer and base cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	fl.StringVar(&f.ldflags, "ldflags", "", "Go: -ldflags for go build")
+	fl.StringSliceVar(&f.goTags, "go-tags", nil, "Go: build tags")
+	fl.StringArrayVar(&f.goFlags, "go-flag", nil, "Go: extra go build flag (repeatable)")
+	fl.StringVar(&f.user, "user", "", "user the container runs as (default: nonroot, 65532)")
+	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
+	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
+	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+}
+
+// options turns the flags (and the environment: SOURCE_DATE_EPOCH, cache
+// location) into pipeline options.
+func (f *projectFlags) options(dir string) (pipeline.Options, error) {
+	var o pipeline.Options
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return o, err
+	}
+	if fi, err := os.Stat(abs); err != nil {
+		return o, usageErrorf("%s: no such directory", dir)
+	} else if !fi.IsDir() {
+		return o, usageErrorf("%s is not a directory", dir)
+	}
+	pl, err := lang.ParsePlatform(f.platform)
+	if err != nil {
+		return o, usageErrorf("--platform: %v", err)
+	}
+	for _, kv := range append(append([]string{}, f.env...), f.labels...) {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" {
+			return o, usageErrorf("%q: want KEY=VALUE", kv)
+		}
+	}
+	cfg := layering.Config{User: f.user, Env: f.env, Ports: f.ports}
+	if len(f.labels) > 0 {
+		cfg.Labels = map[string]string{}
+		for _, kv := range f.labels {
+			k, v, _ := strings.Cut(kv, "=")
+			cfg.Labels[k] = v
+		}
+	}
+	cacheDir := f.cacheDir
+	if cacheDir == "" {
+		if cacheDir, err = defaultCacheDir(); err != nil {
+			return o, err
+		}
+	}
+	cache, err := layering.OpenCache(cacheDir)
+	if err != nil {
+		return o, err
+	}
+	modTime, created, err := sourceDateEpoch()
+	if err != nil {
+		return o, err
+	}
+	return pipeline.Options{
+		Dir:       abs,
+		Analyzers: analyzers(),
+		Lang: lang.Options{
+			Platform: pl,
+			Env:      os.Environ(),
+			GoFlags:  f.goFlags,
+			Ldflags:  f.ldflags,
+			Tags:     f.goTags,
+		},
+		Base:     f.from,
+		Defaults: defaultBases,
+		Registry: transport.Options{Insecure: f.insecure},
+		Cache:    cache,
+		ModTime:  modTime,
+		Created:  created,
+		Config:   cfg,
+	}, nil
+}
+
+func defaultCacheDir() (string, error) {
+	if d := os.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "langbuild"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the cache directory: %w; set --cache-dir", err)
+	}
+	return filepath.Join(home, ".cache", "langbuild"), nil
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH: when set, it is both the files'
+// modification time and the image creation time.
+func sourceDateEpoch() (modTime, created time.Time, err error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return layering.DefaultModTime, time.Unix(0, 0).UTC(), nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return time.Time{}, time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q is not a number of seconds since 1970", s)
+	}
+	t := time.Unix(n, 0).UTC()
+	return t, t, nil
+}

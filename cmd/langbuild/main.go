@@ -1,0 +1,59 @@
+// Command langbuild builds OCI images of Go, Java and Node projects from their
+// own build outputs, with no Docker daemon.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/langbuild/langbuild/lang"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		os.Exit(report(err))
+	}
+}
+
+// report prints err for a person and chooses the exit code.
+func report(err error) int {
+	var fe *flagError
+	var be *lang.BuildError
+	switch {
+	case errors.As(err, &fe):
+		fmt.Fprintf(os.Stderr, "langbuild: %v\nRun 'langbuild --help' for usage.\n", fe.err)
+		return 2
+	case errors.As(err, &be):
+		fmt.Fprintf(os.Stderr, "%s\nlangbuild: %s failed; fix the errors above and build again\n", trimNL(be.Output), be.Tool)
+		return 1
+	case errors.Is(err, lang.ErrNotDetected):
+		fmt.Fprintf(os.Stderr, "langbuild: %v\nlangbuild builds Go modules (go.mod); run it in a project directory or name one.\n", err)
+		return 1
+	}
+	fmt.Fprintf(os.Stderr, "langbuild: %v\n", err)
+	return 1
+}
+
+func trimNL(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// flagError is a usage mistake: exit code 2.
+type flagError struct{ err error }
+
+func (e *flagError) Error() string { return e.err.Error() }
+func (e *flagError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) error {
+	return &flagError{fmt.Errorf(format, args...)}
+}

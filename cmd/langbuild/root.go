@@ -1,0 +1,31 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/langbuild/langbuild/base"
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/lang/golang"
+)
+
+// analyzers is the explicit list of languages langbuild knows, tried in order.
+func analyzers() []lang.Analyzer {
+	return []lang.Analyzer{golang.New()}
+}
+
+// defaultBases is the base per language when --from is not given.
+var defaultBases = map[string]string{
+	"go": base.DefaultGo,
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "langbuild",
+		Short:         "Build container images of Go, Java and Node projects without a Docker daemon",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
+	root.AddCommand(newBuild(), newPlan(), newVersion(), newCache())
+	return root
+}

@@ -1,0 +1,100 @@
+// Package lang defines what a language analyzer does: recognise a project and
+// turn it into a layering.Plan. Analyzers live in sub-packages (golang, ...);
+// they never write tar files or talk to registries.
+package lang
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/langbuild/langbuild/layering"
+)
+
+// Analyzer recognises projects of one language and plans their images.
+type Analyzer interface {
+	// Name is the language's name, as users write it ("go").
+	Name() string
+	// Detect reports whether dir is (inside) a project of this language.
+	Detect(dir string) (bool, error)
+	// Analyze compiles what needs compiling (unless opts.PlanOnly) and
+	// returns the plan of the image.
+	Analyze(ctx context.Context, dir string, opts Options) (*layering.Plan, error)
+}
+
+// Platform is the target of a build.
+type Platform struct {
+	OS, Arch, Variant string
+}
+
+func (p Platform) String() string {
+	s := p.OS + "/" + p.Arch
+	if p.Variant != "" {
+		s += "/" + p.Variant
+	}
+	return s
+}
+
+// ParsePlatform parses os/arch[/variant].
+func ParsePlatform(s string) (Platform, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+		return Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, such as linux/amd64", s)
+	}
+	p := Platform{OS: parts[0], Arch: parts[1]}
+	if len(parts) == 3 {
+		p.Variant = parts[2]
+	}
+	return p, nil
+}
+
+// Options are what every analyzer is given.
+type Options struct {
+	// Platform to build for; zero means linux/amd64.
+	Platform Platform
+	// WorkDir is a directory kept between builds where an analyzer may put
+	// build outputs at stable paths (so compilers can skip up-to-date work).
+	WorkDir string
+	// Env is the environment build tools run with (cmd passes its own).
+	Env []string
+	// PlanOnly asks for the plan without compiling anything.
+	PlanOnly bool
+
+	// Go: extra `go build` flags, -ldflags and -tags.
+	GoFlags []string
+	Ldflags string
+	Tags    []string
+}
+
+// ErrNotDetected is returned by Select when no analyzer recognises the directory.
+var ErrNotDetected = errors.New("no supported project found")
+
+// Select returns the first analyzer that detects dir.
+func Select(dir string, analyzers []Analyzer) (Analyzer, error) {
+	var names []string
+	for _, a := range analyzers {
+		ok, err := a.Detect(dir)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return a, nil
+		}
+		names = append(names, a.Name())
+	}
+	return nil, fmt.Errorf("%s: %w (looked for: %s)", dir, ErrNotDetected, strings.Join(names, ", "))
+}
+
+// BuildError is a compiler's failure, with its output for the user to read.
+type BuildError struct {
+	Tool   string
+	Output string
+	Err    error
+}
+
+func (e *BuildError) Error() string {
+	return fmt.Sprintf("%s failed: %v\n%s", e.Tool, e.Err, strings.TrimRight(e.Output, "\n"))
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }

@@ -1,0 +1,325 @@
+package layering
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"sort"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// compressorID names the pinned compressor and level. It is part of every layer
+// key: changing the compressor (or its version, when that changes its output)
+// must change this string so no cached blob of the old one is reused.
+const compressorID = "gzip/klauspost-compress-v1.20.4/level-1"
+
+// Blob is a built layer: a gzip-compressed tar in the cache.
+type Blob struct {
+	// Name of the plan layer it was built from.
+	Name string
+	// Digest ("sha256:<hex>") and Size of the compressed blob.
+	Digest string
+	Size   int64
+	// DiffID is the digest of the uncompressed tar.
+	DiffID string
+	// Path of the compressed blob on disk.
+	Path string
+	// Cached is true when the layer was found in the cache and not written again.
+	Cached bool
+}
+
+// Open opens the compressed blob.
+func (b Blob) Open() (io.ReadCloser, error) { return os.Open(b.Path) }
+
+// Event reports progress of a layer build. Libraries report, cmd renders.
+type Event struct {
+	Layer string
+	// Phase is "hashed" (key computed), "cached" (reused) or "compressed" (written).
+	Phase string
+	// Bytes is the compressed size once known.
+	Bytes int64
+	// Elapsed is the time the phase took.
+	Elapsed time.Duration
+}
+
+// Builder turns plan layers into compressed blobs, reusing cached ones.
+type Builder struct {
+	cache    *Cache
+	modTime  time.Time
+	jobs     int
+	progress func(Event)
+}
+
+// BuilderOption configures a Builder.
+type BuilderOption func(*Builder)
+
+// WithModTime sets the time written into every tar entry (default DefaultModTime).
+func WithModTime(t time.Time) BuilderOption { return func(b *Builder) { b.modTime = t.UTC() } }
+
+// WithJobs sets how many layers are compressed at once (default: the number of CPUs).
+func WithJobs(n int) BuilderOption { return func(b *Builder) { b.jobs = n } }
+
+// WithProgress sets a function called, possibly concurrently, as layers progress.
+func WithProgress(f func(Event)) BuilderOption { return func(b *Builder) { b.progress = f } }
+
+// NewBuilder returns a Builder that keeps its layers in cache.
+func NewBuilder(cache *Cache, opts ...BuilderOption) (*Builder, error) {
+	b := &Builder{cache: cache, modTime: DefaultModTime, jobs: runtime.NumCPU()}
+	for _, o := range opts {
+		o(b)
+	}
+	if b.cache == nil {
+		return nil, fmt.Errorf("layer builder: no cache")
+	}
+	if b.jobs < 1 {
+		b.jobs = 1
+	}
+	if b.modTime.Before(time.Unix(0, 0)) {
+		return nil, fmt.Errorf("layer builder: modification time %s is before 1970", b.modTime)
+	}
+	return b, nil
+}
+
+func (b *Builder) report(e Event) {
+	if b.progress != nil {
+		b.progress(e)
+	}
+}
+
+// Build builds every non-empty layer of the plan, in parallel, and returns the
+// blobs in plan order.
+func (b *Builder) Build(ctx context.Context, p *Plan) ([]Blob, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	layers := p.NonEmptyLayers()
+	blobs := make([]Blob, len(layers))
+	errs := make([]error, len(layers))
+	sem := make(chan struct{}, b.jobs)
+	var wg sync.WaitGroup
+	for i, l := range layers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			blobs[i], errs[i] = b.BuildLayer(ctx, l)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("building layer %q: %w", layers[i].Name, err)
+		}
+	}
+	return blobs, nil
+}
+
+// BuildLayer builds one layer, or finds it in the cache when a layer with the
+// same entries (paths, types, modes, owners, link targets and content hashes)
+// was built before, from whatever directory.
+func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
+	start := time.Now()
+	entries, key, err := b.resolve(l)
+	if err != nil {
+		return Blob{}, err
+	}
+	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
+	if r, ok := b.cache.lookupLayer(key); ok {
+		b.report(Event{Layer: l.Name, Phase: "cached", Bytes: r.Size})
+		return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return Blob{}, err
+	}
+	start = time.Now()
+	r, err := b.write(entries)
+	if err != nil {
+		return Blob{}, err
+	}
+	if err := b.cache.storeLayer(key, r); err != nil {
+		return Blob{}, err
+	}
+	b.report(Event{Layer: l.Name, Phase: "compressed", Bytes: r.Size, Elapsed: time.Since(start)})
+	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest)}, nil
+}
+
+// keyRecord is one entry as it enters the layer key. The source path is not
+// part of it, so the same files in another directory give the same key.
+type keyRecord struct {
+	Path     string `json:"p"`
+	Type     string `json:"t"`
+	Mode     uint32 `json:"m"`
+	UID      int    `json:"u"`
+	GID      int    `json:"g"`
+	Linkname string `json:"l,omitempty"`
+	Size     int64  `json:"s,omitempty"`
+	SHA256   string `json:"h,omitempty"`
+}
+
+// resolve stats and hashes the layer's entries, using the stat cache to skip
+// unchanged files, and computes the layer key.
+func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
+	var sources []string
+	for _, e := range l.Entries {
+		if e.Type == TypeFile && e.Source != "" {
+			sources = append(sources, e.Source)
+		}
+	}
+	sort.Strings(sources)
+	sh := sha256.New()
+	for _, s := range sources {
+		io.WriteString(sh, s)
+		sh.Write([]byte{0})
+	}
+	statKey := hex.EncodeToString(sh.Sum(nil))
+	var stats map[string]statRecord
+	if len(sources) > 0 {
+		stats = b.cache.loadStats(statKey)
+	}
+	statsChanged := false
+	fresh := make(map[string]statRecord, len(sources))
+
+	rs := make([]resolved, 0, len(l.Entries))
+	for _, e := range l.Entries {
+		r := resolved{Entry: e}
+		switch {
+		case e.Type == TypeFile && e.Source != "":
+			fi, err := os.Stat(e.Source)
+			if err != nil {
+				return nil, "", fmt.Errorf("reading %s: %w", e.Source, err)
+			}
+			if !fi.Mode().IsRegular() {
+				return nil, "", fmt.Errorf("%s is not a regular file", e.Source)
+			}
+			st := statOf(fi)
+			old, ok := stats[e.Source]
+			if ok && old.Size == st.Size && old.ModTime == st.ModTime && old.Inode == st.Inode && old.Mode == st.Mode {
+				st.SHA256 = old.SHA256
+			} else {
+				sum, err := hashFile(e.Source)
+				if err != nil {
+					return nil, "", err
+				}
+				st.SHA256 = sum
+				statsChanged = true
+			}
+			fresh[e.Source] = st
+			r.size, r.sha256 = st.Size, st.SHA256
+			r.mode = e.normalizedMode(fi.Mode()&0o111 != 0)
+		case e.Type == TypeFile:
+			s := sha256.Sum256(e.Data)
+			r.size, r.sha256 = int64(len(e.Data)), hex.EncodeToString(s[:])
+			r.mode = e.normalizedMode(false)
+		default:
+			r.mode = e.normalizedMode(false)
+		}
+		rs = append(rs, r)
+	}
+	if len(fresh) != len(stats) {
+		statsChanged = true
+	}
+	if statsChanged && len(sources) > 0 {
+		// The stat cache only saves work; failing to write it must not fail the build.
+		_ = b.cache.storeStats(statKey, fresh)
+	}
+
+	rs = expand(rs)
+	recs := make([]keyRecord, len(rs))
+	for i, r := range rs {
+		recs[i] = keyRecord{Path: r.Path, Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: r.Linkname, Size: r.size, SHA256: r.sha256}
+	}
+	kb, err := json.Marshal(struct {
+		V       int         `json:"v"`
+		Comp    string      `json:"c"`
+		ModTime int64       `json:"t"`
+		Entries []keyRecord `json:"e"`
+	}{1, compressorID, b.modTime.Unix(), recs})
+	if err != nil {
+		return nil, "", err
+	}
+	k := sha256.Sum256(kb)
+	return rs, hex.EncodeToString(k[:]), nil
+}
+
+func statOf(fi fs.FileInfo) statRecord {
+	st := statRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode())}
+	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
+		st.Inode = s.Ino
+	}
+	return st
+}
+
+func hashFile(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("reading %s: %w", p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// write tars and compresses the entries in one pass into a temp file, hashing
+// both streams on the way, and renames the file to its digest.
+func (b *Builder) write(entries []resolved) (layerRecord, error) {
+	f, err := b.cache.tempFile()
+	if err != nil {
+		return layerRecord{}, err
+	}
+	fail := func(err error) (layerRecord, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return layerRecord{}, err
+	}
+	compressed := &countingHash{h: sha256.New()}
+	zw, err := gzip.NewWriterLevel(io.MultiWriter(f, compressed), gzip.BestSpeed)
+	if err != nil {
+		return fail(err)
+	}
+	uncompressed := sha256.New()
+	if err := writeTar(io.MultiWriter(zw, uncompressed), entries, b.modTime); err != nil {
+		return fail(err)
+	}
+	if err := zw.Close(); err != nil {
+		return fail(err)
+	}
+	r := layerRecord{
+		Digest: "sha256:" + hex.EncodeToString(compressed.h.Sum(nil)),
+		DiffID: "sha256:" + hex.EncodeToString(uncompressed.Sum(nil)),
+		Size:   compressed.n,
+	}
+	if err := b.cache.commit(f, b.cache.BlobPath(r.Digest)); err != nil {
+		return layerRecord{}, err
+	}
+	return r, nil
+}
+
+type countingHash struct {
+	h hash.Hash
+	n int64
+}
+
+func (c *countingHash) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return c.h.Write(p)
+}

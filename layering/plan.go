@@ -1,0 +1,171 @@
+// Package layering owns the data langbuild builds images from: a Plan of ordered
+// layers with their file entries and the container configuration. It also holds
+// the project's only tar writer and the content-keyed layer cache, so that every
+// layer, whatever language produced it, is written the same reproducible way.
+//
+// The package imports no registry code: it turns a Plan into compressed layer
+// blobs on disk, and image assembly takes it from there.
+package layering
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Plan is what an analyzer produces: the application layers, ordered from the
+// least to the most often changing, and the container configuration.
+type Plan struct {
+	// Layers are appended to the base in this order. Empty layers are dropped.
+	Layers []Layer `json:"layers"`
+	// Config is applied on top of the base image's configuration.
+	Config Config `json:"config"`
+}
+
+// Layer is one named layer of the plan.
+type Layer struct {
+	// Name describes the layer; it becomes the comment of the image history entry.
+	Name string `json:"name"`
+	// Entries are the files of the layer. Their order does not matter: the tar
+	// writer sorts them and adds missing parent directories.
+	Entries []Entry `json:"entries"`
+}
+
+// EntryType says what an Entry is.
+type EntryType int
+
+const (
+	// TypeFile is a regular file, read from Source or taken from Data.
+	TypeFile EntryType = iota
+	// TypeDir is a directory.
+	TypeDir
+	// TypeSymlink is a symbolic link to Linkname, kept as a link.
+	TypeSymlink
+)
+
+func (t EntryType) String() string {
+	switch t {
+	case TypeFile:
+		return "file"
+	case TypeDir:
+		return "dir"
+	case TypeSymlink:
+		return "symlink"
+	}
+	return fmt.Sprintf("type(%d)", int(t))
+}
+
+// MarshalText makes plans print types by name in JSON.
+func (t EntryType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// Entry is one file, directory or symlink in a layer.
+type Entry struct {
+	// Path is the absolute, slash-separated path in the image.
+	Path string `json:"path"`
+	// Type of the entry.
+	Type EntryType `json:"type"`
+	// Source is the file on disk a TypeFile entry is read from. Empty when Data is used.
+	Source string `json:"source,omitempty"`
+	// Data is the content of a generated TypeFile entry (such as /etc/passwd).
+	Data []byte `json:"-"`
+	// Linkname is the target of a TypeSymlink entry, kept as written.
+	Linkname string `json:"linkname,omitempty"`
+	// Mode is the permission bits (and setuid/setgid/sticky). Zero means the
+	// normalised default: 0755 for directories and executables, 0644 for other files.
+	Mode fs.FileMode `json:"mode,omitempty"`
+	// UID and GID of the entry; 0 unless the plan says otherwise.
+	UID int `json:"uid,omitempty"`
+	GID int `json:"gid,omitempty"`
+}
+
+// Config is the part of the container configuration a plan controls. Nil and
+// empty fields keep what the base image has.
+type Config struct {
+	Entrypoint []string          `json:"entrypoint,omitempty"`
+	Cmd        []string          `json:"cmd,omitempty"`
+	Env        []string          `json:"env,omitempty"` // KEY=VALUE, replacing the base's value of KEY
+	WorkingDir string            `json:"workingDir,omitempty"`
+	User       string            `json:"user,omitempty"`
+	Ports      []string          `json:"ports,omitempty"` // "8080/tcp"; "8080" means tcp
+	Labels     map[string]string `json:"labels,omitempty"`
+}
+
+// Validate checks that every entry can be written: absolute clean paths that stay
+// inside the image root, a source or data for files, a target for symlinks, and no
+// path given twice with different content within a layer.
+func (p *Plan) Validate() error {
+	for _, l := range p.Layers {
+		seen := map[string]bool{}
+		for _, e := range l.Entries {
+			if err := e.validate(); err != nil {
+				return fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			if seen[e.Path] {
+				return fmt.Errorf("layer %q: %s appears twice", l.Name, e.Path)
+			}
+			seen[e.Path] = true
+		}
+	}
+	return nil
+}
+
+func (e Entry) validate() error {
+	if !strings.HasPrefix(e.Path, "/") {
+		return fmt.Errorf("entry %q: path in the image must be absolute", e.Path)
+	}
+	if path.Clean(e.Path) != e.Path || e.Path == "/" {
+		return fmt.Errorf("entry %q: path must be clean and below /", e.Path)
+	}
+	switch e.Type {
+	case TypeFile:
+		if e.Source == "" && e.Data == nil {
+			return fmt.Errorf("entry %s: file has neither a source nor data", e.Path)
+		}
+	case TypeSymlink:
+		if e.Linkname == "" {
+			return fmt.Errorf("entry %s: symlink has no target", e.Path)
+		}
+	case TypeDir:
+	default:
+		return fmt.Errorf("entry %s: unknown type %d", e.Path, e.Type)
+	}
+	if e.UID < 0 || e.GID < 0 {
+		return fmt.Errorf("entry %s: negative owner", e.Path)
+	}
+	return nil
+}
+
+// NonEmptyLayers returns the layers that have at least one entry, in order.
+func (p *Plan) NonEmptyLayers() []Layer {
+	var out []Layer
+	for _, l := range p.Layers {
+		if len(l.Entries) > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// normalizedMode is the mode the tar writer gives an entry.
+func (e Entry) normalizedMode(executable bool) fs.FileMode {
+	if e.Mode != 0 {
+		return e.Mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+	}
+	switch e.Type {
+	case TypeDir:
+		return 0o755
+	case TypeSymlink:
+		return 0o777
+	}
+	if executable {
+		return 0o755
+	}
+	return 0o644
+}
+
+// sortEntries orders entries by path so that a directory always precedes its contents.
+func sortEntries(es []Entry) {
+	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
+}

@@ -1,0 +1,200 @@
+// Package pipeline runs langbuild's build from end to end: a language
+// analyzer plans the image, layering builds (or finds cached) layers, image
+// assembles them on the base, and a publisher writes the result.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/langbuild/langbuild/base"
+	"github.com/langbuild/langbuild/image"
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+	"github.com/langbuild/langbuild/publish"
+	"github.com/langbuild/langbuild/transport"
+)
+
+// Options for Build and Plan.
+type Options struct {
+	// Dir is the project directory (or a package directory inside it).
+	Dir string
+	// Analyzers are tried in order; the first that detects Dir plans the image.
+	Analyzers []lang.Analyzer
+	// Lang is passed to the analyzer.
+	Lang lang.Options
+	// Base is the base image spec (see base.Resolve); empty means the
+	// analyzer's language default.
+	Base string
+	// Defaults maps a language name to its default base.
+	Defaults map[string]string
+	// Registry settings for pulling the base.
+	Registry transport.Options
+	// Cache holds layers, pulled bases and analyzer outputs.
+	Cache *layering.Cache
+	// ModTime is written into every file of the application layers.
+	ModTime time.Time
+	// Created is the image creation time (zero: the epoch).
+	Created time.Time
+	// Config is laid over the analyzer's config (user, env, labels, ports...).
+	Config layering.Config
+	// Progress receives layer events.
+	Progress func(layering.Event)
+}
+
+// Result of a build.
+type Result struct {
+	Language string
+	Plan     *layering.Plan
+	Blobs    []layering.Blob
+	Base     image.Base
+	Image    v1.Image
+	Digest   string
+	Publish  publish.Result
+	Timings  Timings
+}
+
+// Timings break a build into its phases.
+type Timings struct {
+	Analyze, Base, Layers, Assemble, Publish time.Duration
+}
+
+// Plan runs the analyzer without compiling, and applies the config overrides.
+func Plan(ctx context.Context, opts Options) (string, *layering.Plan, error) {
+	opts.Lang.PlanOnly = true
+	a, p, err := analyze(ctx, opts)
+	if err != nil {
+		return "", nil, err
+	}
+	return a.Name(), p, nil
+}
+
+func analyze(ctx context.Context, opts Options) (lang.Analyzer, *layering.Plan, error) {
+	a, err := lang.Select(opts.Dir, opts.Analyzers)
+	if err != nil {
+		return nil, nil, err
+	}
+	if opts.Lang.WorkDir == "" && opts.Cache != nil {
+		if opts.Lang.WorkDir, err = opts.Cache.Subdir("work"); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := a.Analyze(ctx, opts.Dir, opts.Lang)
+	if err != nil {
+		return nil, nil, err
+	}
+	override(&p.Config, opts.Config)
+	return a, p, nil
+}
+
+// Build builds the image and, when pub is not nil, publishes it. Nothing is
+// published unless every step before succeeded.
+func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, error) {
+	if opts.Cache == nil {
+		return nil, errors.New("no cache")
+	}
+	a, err := lang.Select(opts.Dir, opts.Analyzers)
+	if err != nil {
+		return nil, err
+	}
+	spec := opts.Base
+	if spec == "" {
+		spec = opts.Defaults[a.Name()]
+	}
+	if spec == "" {
+		return nil, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+	}
+	res := &Result{Language: a.Name()}
+
+	// The base is resolved while the analyzer compiles.
+	type baseResult struct {
+		b   image.Base
+		err error
+		d   time.Duration
+	}
+	bch := make(chan baseResult, 1)
+	go func() {
+		start := time.Now()
+		pl := opts.Lang.Platform
+		b, err := base.Resolve(ctx, spec, base.Options{
+			Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
+			Cache:    opts.Cache,
+			Registry: opts.Registry,
+		})
+		bch <- baseResult{b, err, time.Since(start)}
+	}()
+
+	start := time.Now()
+	_, plan, err := analyze(ctx, opts)
+	res.Timings.Analyze = time.Since(start)
+	br := <-bch
+	if err != nil {
+		return nil, err
+	}
+	if br.err != nil {
+		return nil, br.err
+	}
+	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
+
+	start = time.Now()
+	bopts := []layering.BuilderOption{layering.WithProgress(opts.Progress)}
+	if !opts.ModTime.IsZero() {
+		bopts = append(bopts, layering.WithModTime(opts.ModTime))
+	}
+	builder, err := layering.NewBuilder(opts.Cache, bopts...)
+	if err != nil {
+		return nil, err
+	}
+	if res.Blobs, err = builder.Build(ctx, plan); err != nil {
+		return nil, err
+	}
+	res.Timings.Layers = time.Since(start)
+
+	start = time.Now()
+	if res.Image, err = image.Assemble(br.b, plan, res.Blobs, image.Options{Created: opts.Created}); err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	d, err := res.Image.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("assembling image: %w", err)
+	}
+	res.Digest = d.String()
+	res.Timings.Assemble = time.Since(start)
+
+	if pub != nil {
+		start = time.Now()
+		if res.Publish, err = pub.Publish(ctx, res.Image); err != nil {
+			return nil, err
+		}
+		res.Timings.Publish = time.Since(start)
+	}
+	return res, nil
+}
+
+// override lays user-given config over the analyzer's.
+func override(c *layering.Config, o layering.Config) {
+	if o.Entrypoint != nil {
+		c.Entrypoint = o.Entrypoint
+	}
+	if o.Cmd != nil {
+		c.Cmd = o.Cmd
+	}
+	c.Env = append(c.Env, o.Env...)
+	if o.WorkingDir != "" {
+		c.WorkingDir = o.WorkingDir
+	}
+	if o.User != "" {
+		c.User = o.User
+	}
+	c.Ports = append(c.Ports, o.Ports...)
+	if len(o.Labels) > 0 && c.Labels == nil {
+		c.Labels = map[string]string{}
+	}
+	for k, v := range o.Labels {
+		c.Labels[k] = v
+	}
+}

@@ -1,0 +1,91 @@
+// Package publish writes images to where they are used: a registry, an OCI
+// image layout directory, or a docker-loadable tarball. Each sink implements
+// Interface; Multi combines them.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/langbuild/langbuild/transport"
+)
+
+// Interface is a place images are published to.
+type Interface interface {
+	// Publish writes the image and returns where it went.
+	Publish(ctx context.Context, img v1.Image) (Result, error)
+	// Close releases what the publisher holds.
+	Close() error
+}
+
+// Result says where an image was published.
+type Result struct {
+	// References name the published image, each pinned by digest where the
+	// sink has digests (repo@sha256:..., oci:DIR@sha256:...).
+	References []string
+	// Digest of the image manifest.
+	Digest string
+}
+
+// Options for New.
+type Options struct {
+	// Tags are extra tags a registry push also sets.
+	Tags []string
+	// Registry settings.
+	Registry transport.Options
+	// Name is the image name written into a tarball's RepoTags or the ref name
+	// of an OCI layout entry when the output spec does not give one.
+	Name string
+}
+
+// New returns the publisher for an output spec: oci:DIR[:TAG], tar:FILE, or a
+// registry reference.
+func New(output string, opts Options) (Interface, error) {
+	switch {
+	case strings.HasPrefix(output, "oci:"):
+		return NewLayout(strings.TrimPrefix(output, "oci:"), opts)
+	case strings.HasPrefix(output, "tar:"):
+		return NewTarball(strings.TrimPrefix(output, "tar:"), opts)
+	case output == "":
+		return nil, errors.New("no output given")
+	}
+	return NewRegistry(output, opts)
+}
+
+type multi []Interface
+
+// Multi publishes to every one of pubs, in order, and merges their results.
+func Multi(pubs ...Interface) Interface { return multi(pubs) }
+
+func (m multi) Publish(ctx context.Context, img v1.Image) (Result, error) {
+	var all Result
+	for _, p := range m {
+		r, err := p.Publish(ctx, img)
+		if err != nil {
+			return all, err
+		}
+		all.References = append(all.References, r.References...)
+		all.Digest = r.Digest
+	}
+	return all, nil
+}
+
+func (m multi) Close() error {
+	var errs []error
+	for _, p := range m {
+		errs = append(errs, p.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func imageDigest(img v1.Image) (string, error) {
+	d, err := img.Digest()
+	if err != nil {
+		return "", fmt.Errorf("computing image digest: %w", err)
+	}
+	return d.String(), nil
+}

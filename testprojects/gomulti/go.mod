@@ -1,0 +1,3 @@
+module example.com/gomulti
+
+go 1.26
