@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what langbuild's tests need on a fresh Debian machine, then runs
+# them. Safe to run again: it only installs what is missing.
+#   scripts/test.sh            all tests, end-to-end included
+#   scripts/test.sh -run Foo   extra arguments go to `go test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { echo "test.sh: $*" >&2; }
+
+# Debian packages: the registry the end-to-end tests push to, and the tools
+# that validate, unpack and run what they push.
+missing=()
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci runc:runc oci-image-tool:oci-image-tool; do
+  cmd=${pair%%:*} pkg=${pair#*:}
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# crane, for `crane validate`.
+GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"
+export PATH="$GOBIN_DIR:$PATH"
+if ! command -v crane >/dev/null 2>&1; then
+  log "installing crane"
+  go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+fi
+
+# Go modules of langbuild and of the test projects.
+go mod download
+for mod in testprojects/*/go.mod; do
+  (cd "$(dirname "$mod")" && go mod download)
+done
+
+go vet ./...
+exec go test "$@" ./...
