@@ -1,6 +1,7 @@
 package layering
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -292,7 +293,10 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 		return layerRecord{}, err
 	}
 	compressed := &countingHash{h: sha256.New()}
-	zw, err := gzip.NewWriterLevel(io.MultiWriter(f, compressed), gzip.BestSpeed)
+	// Buffered: the compressor writes in small pieces, and a syscall per piece
+	// cost more than the compression itself.
+	bw := bufio.NewWriterSize(io.MultiWriter(f, compressed), 1<<20)
+	zw, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
 	if err != nil {
 		return fail(err)
 	}
@@ -301,6 +305,9 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 		return fail(err)
 	}
 	if err := zw.Close(); err != nil {
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
 		return fail(err)
 	}
 	r := layerRecord{

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Benchmarks langbuild against ko on the same Go project, pushing to the same
+# local registry (Debian's docker-registry on a free loopback port), side by
+# side in one run, and prints medians and ratios:
+#   cold      build+push into a new repository with an empty tool cache
+#             (Go's build cache stays warm for both: it is not what differs)
+#   change    one-line change to main.go, then rebuild+push
+#   no-op     rebuild+push with nothing changed
+#   go build  bare `CGO_ENABLED=0 go build -trimpath` after a one-line change
+#
+#   bench/go.sh [REPS] [PROJECT_DIR]     (defaults: 7, testprojects/gohello)
+#
+# Needs docker-registry and crane (scripts/test.sh installs both) and ko
+# (`go install github.com/google/ko@latest`; installed here when missing).
+set -euo pipefail
+REPS=${1:-7}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SRC=${2:-$ROOT/testprojects/gohello}
+GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"
+export PATH="$GOBIN_DIR:$PATH"
+command -v ko >/dev/null || go install github.com/google/ko@latest
+command -v crane >/dev/null || go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
+command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
+
+W=$(mktemp -d)
+trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+LB="$W/langbuild"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$PORT
+mkdir -p "$W/registry"
+cat > "$W/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $W/registry/data}}
+http: {addr: $REG, secret: bench}
+EOF
+docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
+for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+
+# The same small base for both: passwd/group with nonroot, /tmp; user 65532.
+mkdir -p "$W/baseroot/etc" "$W/baseroot/tmp" "$W/baseroot/home/nonroot"
+printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532::/home/nonroot:/sbin/nologin\n' > "$W/baseroot/etc/passwd"
+printf 'root:x:0:\nnonroot:x:65532:\n' > "$W/baseroot/etc/group"
+chmod 1777 "$W/baseroot/tmp"
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@1 -C "$W/baseroot" -cf "$W/base.tar" .
+crane append -f "$W/base.tar" -t "$REG/base:tmp" --oci-empty-base >/dev/null 2>&1
+crane mutate "$REG/base:tmp" --set-platform linux/amd64 -u 65532 -t "$REG/base:latest" >/dev/null 2>&1
+BASE="$REG/base@$(crane digest "$REG/base:latest")"
+
+cp -r "$SRC" "$W/proj"
+cd "$W/proj"
+MAIN=$(grep -l 'func main' *.go | head -1)
+n=0
+change() { n=$((n+1)); echo "var benchEdit$n = $n" >> "$MAIN"; }
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+# time_it FILE CMD...: appends the seconds CMD took to FILE.
+time_it() {
+  local f=$1; shift
+  local s; s=$(now)
+  "$@" >/dev/null 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.err" >&2; exit 1; }
+  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$f"
+}
+
+lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
+kob() { KO_DOCKER_REPO="$REG/ko-$1" KO_DEFAULTBASEIMAGE="$BASE" ko build -B --sbom=none . ; }
+kocache() { KOCACHE="$W/kocache" KO_DOCKER_REPO="$REG/kc-$1" KO_DEFAULTBASEIMAGE="$BASE" ko build -B --sbom=none . ; }
+
+# Warm Go's build cache so the first measured build does not pay for it.
+CGO_ENABLED=0 go build -trimpath -o "$W/warm" . >/dev/null
+
+# Each tool runs its three scenarios back to back, so its no-op really follows
+# its own build of the same sources.
+for i in $(seq "$REPS"); do
+  export XDG_CACHE_HOME="$W/xdg-$i" GOCACHE=$(go env GOCACHE)
+  rm -rf "$W/kocache"
+  for t in lb:lb ko:kob kc:kocache; do
+    name=${t%%:*} fn=${t#*:}
+    time_it "$W/$name.cold" $fn "cold$i"
+    change; time_it "$W/$name.change" $fn "cold$i"
+    time_it "$W/$name.noop" $fn "cold$i"
+  done
+  change; time_it "$W/go.change" env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
+done
+
+python3 - "$W" "$REPS" <<'EOF'
+import statistics, sys
+w, reps = sys.argv[1], sys.argv[2]
+def med(name):
+    with open(f"{w}/{name}") as f:
+        return statistics.median(float(x) for x in f)
+print(f"Go project, {reps} runs each, median seconds (ratio = langbuild / peer)")
+print(f"{'scenario':<10} {'langbuild':>10} {'ko':>8} {'ko+KOCACHE':>11} {'go build':>9} {'lb/ko':>6} {'lb/ko+cache':>12} {'lb - go build':>14}")
+gb = med("go.change")
+for s in ("cold", "change", "noop"):
+    lb, ko, kc = med(f"lb.{s}"), med(f"ko.{s}"), med(f"kc.{s}")
+    extra = f"{(lb-gb)*1000:+.0f} ms" if s == "change" else ""
+    g = f"{gb:.3f}" if s == "change" else ""
+    print(f"{s:<10} {lb:>10.3f} {ko:>8.3f} {kc:>11.3f} {g:>9} {lb/ko:>6.2f} {lb/kc:>12.2f} {extra:>14}")
+EOF
