@@ -1,0 +1,128 @@
+package publish
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+)
+
+func img(t *testing.T) (v1.Image, string) {
+	t.Helper()
+	i, err := random.Image(300, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := i.Digest()
+	return i, d.String()
+}
+
+func TestRegistryWithTags(t *testing.T) {
+	s := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	p, err := New(host+"/app:dev", Options{Tags: []string{"v1", "latest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, d := img(t)
+	res, err := Multi(p).Publish(context.Background(), i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := host + "/app@" + d; len(res.References) != 1 || res.References[0] != want || res.Digest != d {
+		t.Errorf("result %+v, want %s", res, want)
+	}
+	for _, tag := range []string{"dev", "v1", "latest"} {
+		ref, _ := name.ParseReference(host + "/app:" + tag)
+		desc, err := remote.Head(ref)
+		if err != nil || desc.Digest.String() != d {
+			t.Errorf("tag %s: %v %v", tag, desc, err)
+		}
+	}
+}
+
+func TestRegistryRefusals(t *testing.T) {
+	for _, tc := range []struct{ out, want string }{
+		{"Bad Ref", "not a valid image reference"},
+		{"127.0.0.1:5000/app@sha256:" + strings.Repeat("a", 64), "push to a tag"},
+	} {
+		if _, err := New(tc.out, Options{}); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.out, err, tc.want)
+		}
+	}
+}
+
+func TestLayoutReplacesByRefName(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "layout")
+	ctx := context.Background()
+	p, err := New("oci:"+dir+":v1", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := img(t)
+	b, db := img(t)
+	if _, err := p.Publish(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Publish(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.References[0] != "oci:"+dir+":v1@"+db {
+		t.Errorf("reference %s", res.References[0])
+	}
+	var idx v1.IndexManifest
+	raw, _ := os.ReadFile(filepath.Join(dir, "index.json"))
+	json.Unmarshal(raw, &idx)
+	if len(idx.Manifests) != 1 || idx.Manifests[0].Digest.String() != db || idx.Manifests[0].Annotations[RefNameAnnotation] != "v1" {
+		t.Errorf("index %s", raw)
+	}
+}
+
+func TestTarball(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "img.tar")
+	p, err := New("tar:"+file, Options{Name: "example.com/app:v2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, d := img(t)
+	if _, err := p.Publish(context.Background(), i); err != nil {
+		t.Fatal(err)
+	}
+	tag, _ := name.NewTag("example.com/app:v2")
+	got, err := tarball.ImageFromPath(file, &tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(got); err != nil {
+		t.Fatal(err)
+	}
+	if gd, _ := got.Digest(); gd.String() != d {
+		t.Errorf("digest %s, want %s", gd, d)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(filepath.Dir(file), ".img.tar.*")); len(matches) != 0 {
+		t.Errorf("temp files left: %v", matches)
+	}
+
+	// An unwritable place fails and leaves nothing.
+	blocker := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocker, nil, 0o644)
+	p, _ = New("tar:"+filepath.Join(blocker, "x.tar"), Options{})
+	if _, err := p.Publish(context.Background(), i); err == nil || !strings.Contains(err.Error(), "x.tar") {
+		t.Errorf("unwritable: %v", err)
+	}
+}
