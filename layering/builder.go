@@ -300,8 +300,26 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// Two stages on two goroutines: tar writing with its hashing, and
+	// compression with its hashing, so a large layer uses two cores.
 	uncompressed := sha256.New()
-	if err := writeTar(io.MultiWriter(zw, uncompressed), entries, b.modTime); err != nil {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(zw, pr)
+		pr.CloseWithError(err) // unblocks the tar writer if compression failed
+		done <- err
+	}()
+	tb := bufio.NewWriterSize(pw, 256<<10)
+	err = writeTar(io.MultiWriter(tb, uncompressed), entries, b.modTime)
+	if err == nil {
+		err = tb.Flush()
+	}
+	pw.CloseWithError(err)
+	if cerr := <-done; err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fail(err)
 	}
 	if err := zw.Close(); err != nil {

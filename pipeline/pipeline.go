@@ -140,6 +140,15 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	}
 	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
 
+	// The compile succeeded: while the layers are compressed, the publisher
+	// may authenticate and bring the base's layers into place.
+	prepared := make(chan error, 1)
+	if pp, ok := pub.(publish.Preparer); ok && pub != nil {
+		go func() { prepared <- pp.Prepare(ctx, br.b.Image) }()
+	} else {
+		prepared <- nil
+	}
+
 	start = time.Now()
 	bopts := []layering.BuilderOption{layering.WithProgress(opts.Progress)}
 	if !opts.ModTime.IsZero() {
@@ -149,8 +158,13 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	if res.Blobs, err = builder.Build(ctx, plan); err != nil {
+	res.Blobs, err = builder.Build(ctx, plan)
+	perr := <-prepared
+	if err != nil {
 		return nil, err
+	}
+	if perr != nil {
+		return nil, perr
 	}
 	res.Timings.Layers = time.Since(start)
 

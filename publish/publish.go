@@ -22,6 +22,12 @@ type Interface interface {
 	Close() error
 }
 
+// Preparer is implemented by publishers that can do part of their work
+// before the image exists, while the application compiles.
+type Preparer interface {
+	Prepare(ctx context.Context, base v1.Image) error
+}
+
 // Result says where an image was published.
 type Result struct {
 	// References name the published image, each pinned by digest where the
@@ -72,6 +78,18 @@ func (m multi) Publish(ctx context.Context, img v1.Image) (Result, error) {
 		all.Digest = r.Digest
 	}
 	return all, nil
+}
+
+// Prepare implements Preparer for the publishers that do.
+func (m multi) Prepare(ctx context.Context, base v1.Image) error {
+	for _, p := range m {
+		if pp, ok := p.(Preparer); ok {
+			if err := pp.Prepare(ctx, base); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (m multi) Close() error {

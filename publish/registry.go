@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
 )
 
 // Registry pushes to a repository in a registry. Only blobs the registry lacks
@@ -18,6 +19,9 @@ type Registry struct {
 	ref  name.Tag
 	tags []name.Tag
 	opts Options
+
+	mu     sync.Mutex
+	client *remote.Pusher
 }
 
 // NewRegistry returns a publisher that pushes to ref (a tag; "latest" when none).
@@ -51,27 +55,59 @@ func tagOpts(o Options) []name.Option {
 	return nil
 }
 
+// pusher returns the registry client, made on first use. One client for the
+// whole build lets Prepare's work (authentication, base layer checks and
+// mounts) count for Publish: a blob it has handled is not asked about again.
+func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		c, err := remote.NewPusher(p.opts.Registry.Remote(ctx)...)
+		if err != nil {
+			return nil, err
+		}
+		p.client = c
+	}
+	return p.client, nil
+}
+
+// Prepare implements Preparer: while the application is still compiling, it
+// authenticates and makes sure the base's layers are in the target repository
+// (found there, or mounted from the base's own repository).
+func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
+	c, err := p.pusher(ctx)
+	if err != nil {
+		return err
+	}
+	layers, err := base.Layers()
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, l := range layers {
+		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
+	}
+	return nil
+}
+
 // Publish implements Interface.
 func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	digest, err := imageDigest(img)
 	if err != nil {
 		return Result{}, err
 	}
-	updates := make(chan v1.Update, 16)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for range updates {
-		}
-	}()
-	err = remote.Write(p.ref, img, p.opts.Registry.Remote(ctx, remote.WithProgress(updates))...)
-	wg.Wait()
+	c, err := p.pusher(ctx)
 	if err != nil {
 		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
 	}
+	if err := c.Push(ctx, p.ref, img); err != nil {
+		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+	}
 	for _, t := range p.tags {
-		if err := remote.Tag(t, img, p.opts.Registry.Remote(ctx)...); err != nil {
+		if err := c.Push(ctx, t, img); err != nil {
 			return Result{}, fmt.Errorf("tagging %s: %w", t, err)
 		}
 	}
