@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Cache is the on-disk, content-keyed layer cache.
@@ -41,7 +42,25 @@ func OpenCache(dir string) (*Cache, error) {
 			return nil, fmt.Errorf("opening layer cache %s: %w", abs, err)
 		}
 	}
-	return &Cache{dir: abs}, nil
+	c := &Cache{dir: abs}
+	c.sweepTemp(24 * time.Hour)
+	return c, nil
+}
+
+// sweepTemp removes temp files a killed build left behind. Only old ones: a
+// younger one may belong to a build running now.
+func (c *Cache) sweepTemp(age time.Duration) {
+	tmp := filepath.Join(c.dir, "tmp")
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-age)
+	for _, e := range ents {
+		if fi, err := e.Info(); err == nil && fi.ModTime().Before(cutoff) {
+			os.Remove(filepath.Join(tmp, e.Name()))
+		}
+	}
 }
 
 // Dir is the cache's root directory.

@@ -36,9 +36,9 @@ func newPlan() *cobra.Command {
 				e := json.NewEncoder(out)
 				e.SetIndent("", "  ")
 				return e.Encode(struct {
-					Language string `json:"language"`
-					*planJSON
-				}{language, &planJSON{p}})
+					Language string         `json:"language"`
+					Plan     *layering.Plan `json:"plan"`
+				}{language, p})
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintf(tw, "LAYER\tENTRIES\tPATHS\n")
@@ -66,8 +66,6 @@ func newPlan() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the plan as JSON")
 	return cmd
 }
-
-type planJSON struct{ *layering.Plan }
 
 func pipelinePlan(cmd *cobra.Command, opts pipeline.Options) (string, *layering.Plan, error) {
 	return pipeline.Plan(cmd.Context(), opts)

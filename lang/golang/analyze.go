@@ -108,7 +108,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 			return nil, err
 		}
 	}
-	assets, err := kodata(filepath.Join(pkgDir, "kodata"))
+	assets, err := kodata(filepath.Join(pkgDir, "kodata"), root)
 	if err != nil {
 		return nil, err
 	}

@@ -148,3 +148,35 @@ func golden(t *testing.T, p *layering.Plan, root string) []byte {
 	}
 	return append(b, '\n')
 }
+
+func TestKodataSymlinks(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, map[string]string{
+		"go.mod":           gomod,
+		"LICENSE":          "license text",
+		"kodata/a.txt":     "a",
+		"kodata/sub/b.txt": "b",
+	})
+	kd := filepath.Join(root, "kodata")
+	os.Symlink("sub/b.txt", filepath.Join(kd, "inside"))
+	os.Symlink("../LICENSE", filepath.Join(kd, "LICENSE"))
+	es, err := kodata(kd, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]layering.Entry{}
+	for _, e := range es {
+		got[e.Path] = e
+	}
+	if e := got[DataPath+"/inside"]; e.Type != layering.TypeSymlink || e.Linkname != "sub/b.txt" {
+		t.Errorf("link inside kodata: %+v", e)
+	}
+	if e := got[DataPath+"/LICENSE"]; e.Type != layering.TypeFile || !strings.HasSuffix(e.Source, "/LICENSE") {
+		t.Errorf("link to the module's LICENSE: %+v", e)
+	}
+
+	os.Symlink("/etc/passwd", filepath.Join(kd, "escape"))
+	if _, err := kodata(kd, root); err == nil || !strings.Contains(err.Error(), "leaves the module") {
+		t.Errorf("link out of the module: %v", err)
+	}
+}

@@ -6,13 +6,19 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 
 	"github.com/langbuild/langbuild/layering"
 )
 
 // kodata lists the files under dir (ko's static-asset convention) as entries
-// below DataPath. Symlinks are kept as symlinks. A missing dir gives no entries.
-func kodata(dir string) ([]layering.Entry, error) {
+// below DataPath. A missing dir gives no entries.
+//
+// A symlink that stays inside dir is kept as a symlink (it resolves the same
+// way in the image). One that leaves dir but stays inside the module root is
+// followed and its file copied, as ko does, since its target would not exist
+// in the image. One that leaves the module is refused.
+func kodata(dir, root string) ([]layering.Entry, error) {
 	if _, err := os.Lstat(dir); os.IsNotExist(err) {
 		return nil, nil
 	}
@@ -31,11 +37,11 @@ func kodata(dir string) ([]layering.Entry, error) {
 		dst := path.Join(DataPath, filepath.ToSlash(rel))
 		switch {
 		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
+			e, err := kodataLink(p, dst, dir, root)
 			if err != nil {
 				return err
 			}
-			es = append(es, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: target})
+			es = append(es, e)
 		case d.IsDir():
 			es = append(es, layering.Entry{Path: dst, Type: layering.TypeDir})
 		case d.Type().IsRegular():
@@ -49,4 +55,42 @@ func kodata(dir string) ([]layering.Entry, error) {
 		return nil, fmt.Errorf("reading %s: %w", dir, err)
 	}
 	return es, nil
+}
+
+func kodataLink(p, dst, dir, root string) (layering.Entry, error) {
+	target, err := os.Readlink(p)
+	if err != nil {
+		return layering.Entry{}, err
+	}
+	resolved, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return layering.Entry{}, fmt.Errorf("%s: broken symlink to %s", p, target)
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return layering.Entry{}, err
+	}
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return layering.Entry{}, err
+	}
+	if !filepath.IsAbs(target) && within(resolved, realDir) {
+		return layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: target}, nil
+	}
+	if !within(resolved, realRoot) {
+		return layering.Entry{}, fmt.Errorf("%s: symlink to %s leaves the module; copy the file into kodata instead", p, target)
+	}
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		return layering.Entry{}, err
+	}
+	if !fi.Mode().IsRegular() {
+		return layering.Entry{}, fmt.Errorf("%s: symlink to %s, which is not a regular file", p, target)
+	}
+	return layering.Entry{Path: dst, Type: layering.TypeFile, Source: resolved}, nil
+}
+
+func within(p, dir string) bool {
+	rel, err := filepath.Rel(dir, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }
