@@ -17,13 +17,18 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/pgzip"
 )
 
-// compressorID names the pinned compressor and level. It is part of every layer
-// key: changing the compressor (or its version, when that changes its output)
-// must change this string so no cached blob of the old one is reused.
-const compressorID = "gzip/klauspost-compress-v1.20.4/level-1"
+// compressorID names the pinned compressor and its settings. It is part of
+// every layer key: changing the compressor (or its version, when that changes
+// its output) must change this string so no cached blob of the old one is reused.
+const compressorID = "gzip/klauspost-pgzip-v1.3.0/level-1/block-1MiB"
+
+// compressBlock is pgzip's block size. Blocks are compressed in parallel, each
+// with the previous block's tail as its dictionary; the output depends on the
+// block size (fixed here) and not on how many blocks run at once.
+const compressBlock = 1 << 20
 
 // Blob is a built layer: a gzip-compressed tar in the cache.
 type Blob struct {
@@ -296,8 +301,11 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 	// Buffered: the compressor writes in small pieces, and a syscall per piece
 	// cost more than the compression itself.
 	bw := bufio.NewWriterSize(io.MultiWriter(f, compressed), 1<<20)
-	zw, err := gzip.NewWriterLevel(bw, gzip.BestSpeed)
+	zw, err := pgzip.NewWriterLevel(bw, pgzip.BestSpeed)
 	if err != nil {
+		return fail(err)
+	}
+	if err := zw.SetConcurrency(compressBlock, max(2, runtime.NumCPU())); err != nil {
 		return fail(err)
 	}
 	// Two stages on two goroutines: tar writing with its hashing, and
