@@ -96,7 +96,14 @@ func TestGoMulti(t *testing.T) {
 	}
 
 	ref := registry + "/gomulti-worker:e2e"
-	mustBuild(t, dir, env, "build", "./cmd/worker", "--from", "builtin:static", "-o", ref)
+	d := mustBuild(t, dir, env, "build", "./cmd/worker", "--from", "builtin:static", "-o", ref)
+	if out := tool(t, "crane", "validate", "--remote", registry+"/gomulti-worker@"+d); !strings.Contains(out, "PASS") {
+		t.Errorf("crane validate: %s", out)
+	}
+	var inspect struct{ Digest string }
+	if err := json.Unmarshal([]byte(tool(t, "skopeo", "inspect", "--tls-verify=false", "docker://"+ref)), &inspect); err != nil || inspect.Digest != d {
+		t.Errorf("skopeo inspect: %+v %v, want %s", inspect, err, d)
+	}
 	if out := runImage(t, ref); !strings.Contains(out, "gomulti worker uid=65532") {
 		t.Errorf("worker printed %q", out)
 	}
