@@ -29,6 +29,8 @@ type Options struct {
 	Cache *layering.Cache
 	// Registry settings for pulling.
 	Registry transport.Options
+	// Debian settings for debian: bases.
+	Debian DebianOptions
 }
 
 // Resolve returns the base image named by spec:
@@ -36,6 +38,7 @@ type Options struct {
 //	builtin:static      a minimal base generated offline (passwd, group, /tmp, /home/nonroot)
 //	oci:DIR[:TAG]       an image in an OCI layout, by its ref name annotation
 //	tar:FILE            the first image of a docker-loadable tarball
+//	debian:PRESET[+PKG,...]  built from Debian packages (static, cc, java17, nodejs), once, then cached
 //	REFERENCE           an image in a registry, cached by digest
 func Resolve(ctx context.Context, spec string, opts Options) (image.Base, error) {
 	if opts.Platform.OS == "" {
@@ -49,6 +52,8 @@ func Resolve(ctx context.Context, spec string, opts Options) (image.Base, error)
 		return builtin(ctx, strings.TrimPrefix(spec, "builtin:"), opts)
 	case strings.HasPrefix(spec, "oci:"):
 		return fromLayout(strings.TrimPrefix(spec, "oci:"), opts)
+	case strings.HasPrefix(spec, "debian:"):
+		return fromDebian(ctx, strings.TrimPrefix(spec, "debian:"), opts)
 	case strings.HasPrefix(spec, "tar:"):
 		return fromTarball(strings.TrimPrefix(spec, "tar:"))
 	}

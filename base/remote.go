@@ -100,6 +100,9 @@ type puller struct {
 	ctx  context.Context
 	repo name.Repository
 	opts Options
+	// local pullers serve images langbuild built itself: everything must be
+	// in the cache already.
+	local bool
 }
 
 func (p *puller) manifest(h v1.Hash) ([]byte, types.MediaType, error) {
@@ -129,6 +132,9 @@ func (p *puller) blob(h v1.Hash) ([]byte, error) {
 func (p *puller) ensure(h v1.Hash) error {
 	if _, err := os.Stat(p.opts.Cache.BlobPath(h.String())); err == nil {
 		return nil
+	}
+	if p.local {
+		return fmt.Errorf("blob %s is missing from the cache; build the base again", h)
 	}
 	l, err := remote.Layer(p.repo.Digest(h.String()), p.opts.Registry.Remote(p.ctx)...)
 	if err != nil {

@@ -34,6 +34,8 @@ type Options struct {
 	Defaults map[string]string
 	// Registry settings for pulling the base.
 	Registry transport.Options
+	// Debian settings for debian: bases.
+	Debian base.DebianOptions
 	// Cache holds layers, pulled bases and analyzer outputs.
 	Cache *layering.Cache
 	// ModTime is written into every file of the application layers.
@@ -124,6 +126,7 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
 			Cache:    opts.Cache,
 			Registry: opts.Registry,
+			Debian:   opts.Debian,
 		})
 		bch <- baseResult{b, err, time.Since(start)}
 	}()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/pipeline"
@@ -30,6 +31,7 @@ type projectFlags struct {
 	env      []string
 	labels   []string
 	ports    []string
+	apt      aptFlags
 }
 
 func (f *projectFlags) register(cmd *cobra.Command) {
@@ -45,6 +47,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+	f.apt.register(cmd)
 }
 
 // options turns the flags (and the environment: SOURCE_DATE_EPOCH, cache
@@ -91,6 +94,12 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 	if err != nil {
 		return o, err
 	}
+	var deb base.DebianOptions
+	if strings.HasPrefix(f.from, "debian:") {
+		if deb, err = f.apt.options(); err != nil {
+			return o, err
+		}
+	}
 	return pipeline.Options{
 		Dir:       abs,
 		Analyzers: analyzers(),
@@ -104,6 +113,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		Base:     f.from,
 		Defaults: defaultBases,
 		Registry: transport.Options{Insecure: f.insecure},
+		Debian:   deb,
 		Cache:    cache,
 		ModTime:  modTime,
 		Created:  created,

@@ -1,0 +1,254 @@
+package debian
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/langbuild/langbuild/layering"
+)
+
+// DefaultKeyring is Debian's archive keyring, used to check Release files
+// whose apt source names no keyring of its own.
+const DefaultKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+
+// Options for Build.
+type Options struct {
+	// Sources are the repositories to read; those whose suite is Suite or
+	// Suite-something (updates, security) are used.
+	Sources []Source
+	// Suite is the release codename, such as bookworm.
+	Suite string
+	// Arch is the Debian architecture (amd64, arm64, ...).
+	Arch string
+	// Keyring, when set, checks every Release file instead of each source's
+	// Signed-By (or DefaultKeyring).
+	Keyring string
+	// Cache keeps downloaded .deb files (by sha256) and their unpacked content.
+	Cache *layering.Cache
+	// ModTime stamps generated files (the Java trust store's entries).
+	ModTime time.Time
+	// Client fetches from the repositories; nil means one with short connect timeouts.
+	Client *http.Client
+}
+
+// Result of Build.
+type Result struct {
+	// Packages is the resolved closure, sorted by name, versions pinned.
+	Packages []Package
+	// Plan holds the package layers and the configuration layer, and the
+	// image config (user nonroot, PATH, SSL_CERT_FILE, JAVA_HOME).
+	Plan *layering.Plan
+	// Downloaded counts the .deb files fetched (the rest were cached).
+	Downloaded int
+	// Unverified lists sources whose Release signature was not checked
+	// because no keyring was available.
+	Unverified []Source
+}
+
+// bigPackage is the installed size (KiB) from which a package gets a layer
+// of its own; smaller ones share one of smallGroups layers, chosen by a hash
+// of the name so that adding a package changes one shared layer, not all.
+const (
+	bigPackage  = 10 << 10
+	smallGroups = 4
+)
+
+// Build resolves packages against the repositories, downloads and unpacks
+// them, and plans the base image. The dependencies of leaves are not followed.
+func Build(ctx context.Context, packages, leaves []string, opts Options) (*Result, error) {
+	if opts.Cache == nil {
+		return nil, errors.New("debian base: no cache")
+	}
+	if opts.Suite == "" || opts.Arch == "" {
+		return nil, errors.New("debian base: suite and architecture are required")
+	}
+	if len(packages) == 0 {
+		return nil, errors.New("debian base: no packages")
+	}
+	if opts.ModTime.IsZero() {
+		opts.ModTime = layering.DefaultModTime
+	}
+	client := opts.Client
+	if client == nil {
+		client = defaultClient()
+	}
+	f := fetcher{client: client}
+	var srcs []Source
+	for _, s := range opts.Sources {
+		if s.Suite == opts.Suite || strings.HasPrefix(s.Suite, opts.Suite+"-") {
+			srcs = append(srcs, s)
+		}
+	}
+	if len(srcs) == 0 {
+		return nil, fmt.Errorf("no apt source for suite %s: add one to the apt sources or give --mirror", opts.Suite)
+	}
+
+	res := &Result{}
+	all, err := fetchIndexes(ctx, f, srcs, opts, res)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := newIndex(all)
+	if err != nil {
+		return nil, err
+	}
+	if res.Packages, err = ix.resolve(packages, leaves); err != nil {
+		return nil, err
+	}
+	if res.Downloaded, err = download(ctx, f, opts.Cache, res.Packages, 4); err != nil {
+		return nil, err
+	}
+	debs, err := opts.Cache.Subdir("debs")
+	if err != nil {
+		return nil, err
+	}
+	xs := make([]*extracted, len(res.Packages))
+	for i, p := range res.Packages {
+		if xs[i], err = extract(debs, opts.Cache.BlobPath("sha256:"+p.SHA256), p); err != nil {
+			return nil, err
+		}
+	}
+	res.Plan, err = plan(res.Packages, xs, opts.ModTime)
+	return res, err
+}
+
+func fetchIndexes(ctx context.Context, f fetcher, srcs []Source, opts Options, res *Result) ([]Package, error) {
+	type out struct {
+		pkgs []Package
+		err  error
+	}
+	outs := make([]out, len(srcs))
+	var wg sync.WaitGroup
+	for i, s := range srcs {
+		keyring := opts.Keyring
+		if keyring == "" {
+			keyring = s.SignedBy
+		}
+		if keyring == "" {
+			if _, err := os.Stat(DefaultKeyring); err == nil {
+				keyring = DefaultKeyring
+			}
+		}
+		if keyring == "" {
+			res.Unverified = append(res.Unverified, s)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rel, err := f.fetchRelease(ctx, s, keyring)
+			if err != nil {
+				outs[i].err = err
+				return
+			}
+			comps := s.Components
+			if len(comps) == 0 {
+				comps = []string{"main"}
+			}
+			for _, c := range comps {
+				pkgs, err := f.fetchIndex(ctx, s, rel, c, opts.Arch)
+				if err != nil {
+					outs[i].err = err
+					return
+				}
+				outs[i].pkgs = append(outs[i].pkgs, pkgs...)
+			}
+		}()
+	}
+	wg.Wait()
+	var all []Package
+	for _, o := range outs {
+		if o.err != nil {
+			return nil, o.err
+		}
+		all = append(all, o.pkgs...)
+	}
+	return all, nil
+}
+
+func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, error) {
+	var big []int
+	groups := make([][]int, smallGroups)
+	for i, p := range pkgs {
+		if p.InstalledSize >= bigPackage {
+			big = append(big, i)
+			continue
+		}
+		h := fnv.New32a()
+		h.Write([]byte(p.Name))
+		g := h.Sum32() % smallGroups
+		groups[g] = append(groups[g], i)
+	}
+	p := &layering.Plan{}
+	layer := func(name string, idx []int) {
+		seen := map[string]bool{}
+		var es []layering.Entry
+		for _, i := range idx {
+			for _, e := range xs[i].entries() {
+				if !seen[e.Path] {
+					seen[e.Path] = true
+					es = append(es, e)
+				}
+			}
+		}
+		p.Layers = append(p.Layers, layering.Layer{Name: name, Entries: es})
+	}
+	for _, i := range big {
+		layer("debian package "+pkgs[i].String(), []int{i})
+	}
+	for g, idx := range groups {
+		if len(idx) == 0 {
+			continue
+		}
+		var names []string
+		for _, i := range idx {
+			names = append(names, pkgs[i].Name)
+		}
+		sort.Strings(names)
+		layer(fmt.Sprintf("debian packages, group %d: %s", g, strings.Join(names, " ")), idx)
+	}
+	cfg, env, err := configure(pkgs, xs, modTime)
+	if err != nil {
+		return nil, err
+	}
+	p.Layers = append(p.Layers, cfg)
+	p.Config = layering.Config{
+		Env:        append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, env...),
+		User:       fmt.Sprint(Nonroot),
+		WorkingDir: "/home/nonroot",
+	}
+	return p, nil
+}
+
+// Preset is a curated package list, like a distroless image's.
+type Preset struct {
+	Packages []string
+	// Leaves are packages whose dependencies are not followed: as distroless
+	// does, the static files of base-files, netbase, tzdata and
+	// ca-certificates are taken without the tools their scripts use (debconf,
+	// openssl, perl), and the headless JRE without the desktop and printing
+	// libraries its optional features load (a headless server needs libc,
+	// libgcc, libstdc++ and zlib, listed explicitly).
+	Leaves []string
+}
+
+var staticSet = []string{"base-files", "netbase", "tzdata", "ca-certificates"}
+var ccSet = append(append([]string{}, staticSet...), "libc6", "libgcc-s1", "libstdc++6", "libssl3")
+
+// Presets match distroless's images in content.
+var Presets = map[string]Preset{
+	"static": {Packages: staticSet, Leaves: staticSet},
+	"cc":     {Packages: ccSet, Leaves: staticSet},
+	"java17": {
+		Packages: append(append([]string{}, ccSet...), "zlib1g", "openjdk-17-jre-headless"),
+		Leaves:   append(append([]string{}, staticSet...), "openjdk-17-jre-headless"),
+	},
+	"nodejs": {Packages: append(append([]string{}, ccSet...), "nodejs"), Leaves: staticSet},
+}
