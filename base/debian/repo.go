@@ -31,7 +31,7 @@ type Package struct {
 	Filename      string
 	Size          int64
 	SHA256        string
-	InstalledSize int64 // KiB
+	InstalledSize int64  // KiB
 	Source        Source // the repository it comes from
 }
 
