@@ -26,6 +26,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newBuild(), newPlan(), newBase(), newVersion(), newCache())
+	root.AddCommand(newBuild(), newPlan(), newBase(), newRebase(), newVersion(), newCache())
 	return root
 }

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/spf13/cobra"
+
+	"github.com/langbuild/langbuild/base"
+	"github.com/langbuild/langbuild/image"
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+	"github.com/langbuild/langbuild/publish"
+	"github.com/langbuild/langbuild/transport"
+)
+
+func newRebase() *cobra.Command {
+	var (
+		apt      aptFlags
+		from     string
+		outputs  []string
+		tags     []string
+		platform string
+		cacheDir string
+		insecure bool
+	)
+	cmd := &cobra.Command{
+		Use:   "rebase IMAGE --from NEWBASE",
+		Short: "Move an image langbuild built onto a new base without rebuilding it",
+		Long: `Swap the base layers of IMAGE (a registry reference, oci:DIR[:TAG] or
+tar:FILE) for those of NEWBASE, keeping the application layers as they are.
+The old base is the one IMAGE's annotations name. The result goes to each
+--output, by default back to IMAGE when it is a registry reference; only the
+blobs the registry lacks are uploaded.`,
+		Example: `  langbuild rebase 127.0.0.1:5000/app:1 --from debian:java17
+  langbuild rebase oci:out/app --from 127.0.0.1:5000/base@sha256:... -o oci:out/app-rebased`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			target := args[0]
+			if from == "" {
+				return usageErrorf("give the new base with --from")
+			}
+			if len(outputs) == 0 {
+				if strings.HasPrefix(target, "oci:") || strings.HasPrefix(target, "tar:") || strings.Contains(target, "@") {
+					return usageErrorf("give --output: %s cannot be written back in place", target)
+				}
+				outputs = []string{target}
+			}
+			pl, err := lang.ParsePlatform(platform)
+			if err != nil {
+				return usageErrorf("--platform: %v", err)
+			}
+			if cacheDir == "" {
+				if cacheDir, err = defaultCacheDir(); err != nil {
+					return err
+				}
+			}
+			cache, err := layering.OpenCache(cacheDir)
+			if err != nil {
+				return err
+			}
+			reg := transport.Options{Insecure: insecure}
+			opts := base.Options{
+				Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
+				Cache:    cache,
+				Registry: reg,
+			}
+			if strings.HasPrefix(from, "debian:") {
+				if opts.Debian, err = apt.options(); err != nil {
+					return err
+				}
+			}
+			var pubs []publish.Interface
+			for _, o := range outputs {
+				p, err := publish.New(o, publish.Options{Tags: tags, Registry: reg})
+				if err != nil {
+					return usageErrorf("--output %s: %v", o, err)
+				}
+				pubs = append(pubs, p)
+			}
+			pub := publish.Multi(pubs...)
+			defer pub.Close()
+
+			ctx := cmd.Context()
+			orig, err := base.Resolve(ctx, target, opts)
+			if err != nil {
+				return fmt.Errorf("reading %s: %w", target, err)
+			}
+			oldName, oldDigest, err := image.BaseOf(orig.Image)
+			if errors.Is(err, image.ErrNoBase) {
+				return fmt.Errorf("%s: %w", target, err)
+			} else if err != nil {
+				return fmt.Errorf("reading %s: %w", target, err)
+			}
+			if strings.HasPrefix(oldName, "debian:") && opts.Debian.Sources == nil {
+				if opts.Debian, err = apt.options(); err != nil {
+					return err
+				}
+			}
+			oldBase, err := base.Find(ctx, oldName, oldDigest, opts)
+			if err != nil {
+				return err
+			}
+			newBase, err := base.Resolve(ctx, from, opts)
+			if err != nil {
+				return err
+			}
+			if newBase.Digest == oldDigest {
+				fmt.Fprintf(cmd.ErrOrStderr(), "%s is already on %s (%s)\n", target, from, oldDigest)
+			}
+			img, err := image.Rebase(orig.Image, oldBase, newBase)
+			if err != nil {
+				return fmt.Errorf("rebasing %s: %w", target, err)
+			}
+			res, err := pub.Publish(ctx, img)
+			if err != nil {
+				return err
+			}
+			for _, r := range res.References {
+				fmt.Fprintln(cmd.OutOrStdout(), r)
+			}
+			return nil
+		},
+	}
+	apt.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "the new base: a registry reference, oci:DIR[:TAG], tar:FILE, builtin:static or debian:PRESET[+PKG,...]")
+	fl.StringArrayVarP(&outputs, "output", "o", nil, "where to publish (default: IMAGE itself, when it is a registry tag)")
+	fl.StringArrayVarP(&tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
+	fl.StringVar(&platform, "platform", "linux/amd64", "platform of a multi-platform new base to use")
+	fl.StringVar(&cacheDir, "cache-dir", "", "cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
+	fl.BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	return cmd
+}
