@@ -149,10 +149,12 @@ func javaHome(files map[string]layering.Entry) string {
 // javaTrustStore writes a JKS keystore of the CA certificates, as
 // ca-certificates-java would: JKS because the JVM reads cacerts without a
 // password, and a PKCS12 store with encrypted certificate bags then shows no
-// CAs at all. Aliases are "debian:NAME.pem", entries in alias order, every
-// creation time modTime, so the file is reproducible.
+// CAs at all. Aliases are "debian:name.pem", lower case as Java's JKS looks
+// them up (a mixed-case alias is listed by keytool but never found, and the
+// JVM then trusts nothing); entries in alias order and every creation time
+// modTime, so the file is reproducible.
 func javaTrustStore(certs []caCert, modTime time.Time) ([]byte, error) {
-	ks := keystore.New(keystore.WithOrderedAliases(), keystore.WithCaseExactAliases())
+	ks := keystore.New(keystore.WithOrderedAliases())
 	for _, c := range certs {
 		for i, der := range c.der {
 			alias := "debian:" + c.name + ".pem"

@@ -275,10 +275,11 @@ func TestBuildFromFakeRepo(t *testing.T) {
 		t.Errorf("/tmp mode %v", e.Mode)
 	}
 	ks := keystore.New(keystore.WithCaseExactAliases())
+	// Aliases must be lower case: Java's JKS looks them up lower-cased.
 	if err := ks.Load(strings.NewReader(content("/etc/ssl/certs/java/cacerts")), []byte("changeit")); err != nil {
 		t.Fatalf("java trust store: %v", err)
 	}
-	if a := ks.Aliases(); len(a) != 1 || !ks.IsTrustedCertificateEntry(a[0]) {
+	if a := ks.Aliases(); len(a) != 1 || a[0] != "debian:test_ca.pem" || !ks.IsTrustedCertificateEntry(a[0]) {
 		t.Errorf("trust store aliases %v", a)
 	}
 	env := strings.Join(res.Plan.Config.Env, " ")

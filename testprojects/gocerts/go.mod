@@ -1,0 +1,3 @@
+module example.com/gocerts
+
+go 1.26
