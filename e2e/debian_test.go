@@ -163,3 +163,143 @@ func TestDebianNodejs(t *testing.T) {
 		}
 	}
 }
+
+// TestRebase builds an app on debian:static, makes a new base with one
+// package more, and rebases: the app's layers keep their digests, only the
+// new base's blobs are uploaded, and the image runs.
+func TestRebase(t *testing.T) {
+	needE2E(t)
+	env := sharedDebianEnv(t)
+	ref := registry + "/rebased:1"
+	before := mustBuild(t, copyProject(t, "gohello"), env, "build", "--from", "debian:static", "-o", ref)
+	layersOf := func(ref string) []string {
+		var m struct{ Layers []struct{ Digest string } }
+		if err := json.Unmarshal([]byte(tool(t, "crane", "manifest", ref)), &m); err != nil {
+			t.Fatal(err)
+		}
+		var ds []string
+		for _, l := range m.Layers {
+			ds = append(ds, l.Digest)
+		}
+		return ds
+	}
+	old := layersOf(ref)
+	newBase := "debian:static+libcap2"
+	newLayout := filepath.Join(t.TempDir(), "newbase")
+	_, out := baseBuild(t, env, "--preset", "static", "--package", "libcap2", "-o", "oci:"+newLayout)
+	if !strings.Contains(out, "libcap2=") {
+		t.Errorf("new base lacks libcap2:\n%s", out)
+	}
+
+	counter.reset()
+	r := lb(t, t.TempDir(), env, "rebase", ref, "--from", newBase)
+	if r.code != 0 {
+		t.Fatalf("rebase: exit %d\n%s", r.code, r.stderr)
+	}
+	after := digestOf(r.stdout)
+	if after == before || after == "" {
+		t.Fatalf("rebase printed %q (before: %s)", r.stdout, before)
+	}
+	reqs := counter.snapshot()
+	rebased := layersOf(ref)
+	// The app's two layers (kodata, binary) are the last two, unchanged.
+	if rebased[len(rebased)-1] != old[len(old)-1] || rebased[len(rebased)-2] != old[len(old)-2] {
+		t.Errorf("app layers changed: %v -> %v", old[len(old)-2:], rebased[len(rebased)-2:])
+	}
+	oldSet := map[string]bool{}
+	for _, d := range old {
+		oldSet[d] = true
+	}
+	var newBlobs []string
+	for _, d := range rebased {
+		if !oldSet[d] {
+			newBlobs = append(newBlobs, d)
+		}
+	}
+	for _, up := range uploads(reqs) {
+		if oldSet[up] {
+			t.Errorf("rebase uploaded %s, which the registry had", up)
+		}
+	}
+	if up := uploads(reqs); len(up) != len(newBlobs)+1 { // + config
+		t.Errorf("rebase uploaded %d blobs, want the %d new base layers and the config; requests:\n%s", len(up), len(newBlobs), strings.Join(reqs, "\n"))
+	}
+	var m struct{ Annotations map[string]string }
+	json.Unmarshal([]byte(tool(t, "crane", "manifest", ref)), &m)
+	if m.Annotations["org.opencontainers.image.base.name"] != newBase {
+		t.Errorf("annotations after rebase: %v", m.Annotations)
+	}
+	if got := runImage(t, ref); !strings.Contains(got, "hello from gohello") || !strings.Contains(got, "uid: 65532") {
+		t.Errorf("rebased image printed %q", got)
+	}
+
+	// Back onto the old base: the very image we started with.
+	r = lb(t, t.TempDir(), env, "rebase", ref, "--from", "debian:static", "-o", registry+"/rebased:back")
+	if got := digestOf(r.stdout); r.code != 0 || got != before {
+		t.Errorf("rebasing back gave %q (exit %d, %s), want %s", got, r.code, r.stderr, before)
+	}
+
+	// An image that names no base is refused.
+	plain := registry + "/nobase:1"
+	tool(t, "crane", "append", "--oci-empty-base", "-f", writeTar(t), "-t", plain)
+	r = lb(t, t.TempDir(), env, "rebase", plain, "--from", "debian:static")
+	if r.code == 0 || !strings.Contains(r.stderr, "does not name its base") {
+		t.Errorf("rebase of an image without base annotations: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// writeTar makes a one-file layer tarball for crane append.
+func writeTar(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hi\n"), 0o644)
+	out := filepath.Join(t.TempDir(), "layer.tar")
+	if b, err := exec.Command("tar", "-C", dir, "-cf", out, "hello.txt").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, b)
+	}
+	return out
+}
+
+// TestDebianBadInput: clear errors for an unknown package, an unsatisfiable
+// one, an unknown preset and an unreachable mirror; and no .deb is
+// downloaded twice.
+func TestDebianBadInput(t *testing.T) {
+	needE2E(t)
+	env := sharedDebianEnv(t)
+	out := "oci:" + filepath.Join(t.TempDir(), "x")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+		fast bool
+	}{
+		{"unknown package", []string{"--preset", "static", "--package", "no-such-package-langbuild"}, []string{`no package "no-such-package-langbuild"`}, false},
+		{"missing version", []string{"--package", "libc6=0.0-0"}, []string{"libc6 has no version 0.0-0"}, false},
+		{"unknown preset", []string{"--preset", "java99"}, []string{"unknown Debian base preset", "java17"}, true},
+		{"unreachable mirror", []string{"--preset", "static", "--mirror", "http://127.0.0.1:1/debian"}, []string{"127.0.0.1:1", "connection refused"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := lb(t, t.TempDir(), env, append([]string{"base", "build", "-o", out}, tc.args...)...)
+			if r.code == 0 {
+				t.Fatalf("exit 0")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "goroutine ") {
+				t.Errorf("stack trace:\n%s", r.stderr)
+			}
+			if tc.fast && r.elapsed > 10*time.Second {
+				t.Errorf("took %s", r.elapsed)
+			}
+		})
+	}
+	// The static preset, built before in this cache, downloads nothing again.
+	baseBuild(t, env, "--preset", "static", "-o", out)
+	_, stderr := baseBuild(t, env, "--preset", "static", "-o", out)
+	if !strings.Contains(stderr, "(0 downloaded)") {
+		t.Errorf("a rebuild downloaded packages again:\n%s", stderr)
+	}
+}
