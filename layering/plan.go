@@ -60,6 +60,17 @@ func (t EntryType) String() string {
 // MarshalText makes plans print types by name in JSON.
 func (t EntryType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// UnmarshalText reads what MarshalText wrote.
+func (t *EntryType) UnmarshalText(b []byte) error {
+	for _, c := range []EntryType{TypeFile, TypeDir, TypeSymlink} {
+		if c.String() == string(b) {
+			*t = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown entry type %q", b)
+}
+
 // Entry is one file, directory or symlink in a layer.
 type Entry struct {
 	// Path is the absolute, slash-separated path in the image.

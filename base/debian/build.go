@@ -103,17 +103,40 @@ func Build(ctx context.Context, packages, leaves []string, opts Options) (*Resul
 	if res.Packages, err = ix.resolve(packages, leaves); err != nil {
 		return nil, err
 	}
-	if res.Downloaded, err = download(ctx, f, opts.Cache, res.Packages, 4); err != nil {
-		return nil, err
-	}
 	debs, err := opts.Cache.Subdir("debs")
 	if err != nil {
 		return nil, err
 	}
+	// Each package is unpacked as soon as it is downloaded, several at once:
+	// the large ones' decompression then overlaps the others' downloads.
 	xs := make([]*extracted, len(res.Packages))
+	errs := make([]error, len(res.Packages))
+	fetched := make([]bool, len(res.Packages))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 4)
 	for i, p := range res.Packages {
-		if xs[i], err = extract(debs, opts.Cache.BlobPath("sha256:"+p.SHA256), p); err != nil {
-			return nil, err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			blob := opts.Cache.BlobPath("sha256:" + p.SHA256)
+			if fi, err := os.Stat(blob); err != nil || fi.Size() != p.Size {
+				if errs[i] = fetchDeb(ctx, f, opts.Cache, p); errs[i] != nil {
+					return
+				}
+				fetched[i] = true
+			}
+			xs[i], errs[i] = extract(debs, blob, p)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for _, f := range fetched {
+		if f {
+			res.Downloaded++
 		}
 	}
 	res.Plan, err = plan(res.Packages, xs, opts.ModTime)

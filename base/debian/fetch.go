@@ -2,13 +2,11 @@ package debian
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
 	"github.com/langbuild/langbuild/layering"
@@ -24,39 +22,9 @@ func defaultClient() *http.Client {
 	return &http.Client{Transport: t}
 }
 
-// download puts every package's .deb into the cache, by its sha256, unless it
-// is there already. The content is checked against the index's sha256 and
-// size while it is written, and only a matching file is kept.
-func download(ctx context.Context, f fetcher, c *layering.Cache, pkgs []Package, jobs int) (fetched int, err error) {
-	var (
-		mu   sync.Mutex
-		errs []error
-		wg   sync.WaitGroup
-		sem  = make(chan struct{}, jobs)
-	)
-	for _, p := range pkgs {
-		if fi, err := os.Stat(c.BlobPath("sha256:" + p.SHA256)); err == nil && fi.Size() == p.Size {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			err := fetchDeb(ctx, f, c, p)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, err)
-			} else {
-				fetched++
-			}
-		}()
-	}
-	wg.Wait()
-	return fetched, errors.Join(errs...)
-}
-
+// fetchDeb puts a package's .deb into the cache, by its sha256. The content
+// is checked against the index's sha256 and size while it is written, and
+// only a matching file is kept.
 func fetchDeb(ctx context.Context, f fetcher, c *layering.Cache, p Package) error {
 	if p.SHA256 == "" {
 		return fmt.Errorf("package %s: the index gives no SHA256", p)

@@ -8,17 +8,27 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/langbuild/langbuild/lang"
 )
 
 func main() {
+	// LANGBUILD_CPUPROFILE=FILE writes a CPU profile, for work on speed.
+	if f := os.Getenv("LANGBUILD_CPUPROFILE"); f != "" {
+		if out, err := os.Create(f); err == nil {
+			pprof.StartCPUProfile(out)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRoot().ExecuteContext(ctx)
 	stop()
 	if err != nil {
-		os.Exit(report(err))
+		code := report(err)
+		pprof.StopCPUProfile()
+		os.Exit(code)
 	}
 }
 
