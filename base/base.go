@@ -17,8 +17,16 @@ import (
 	"github.com/langbuild/langbuild/transport"
 )
 
-// DefaultGo is the base for Go applications when none is given.
-const DefaultGo = "gcr.io/distroless/static-debian12:nonroot"
+// The bases used when none is given: distroless, as a user coming from Jib
+// or ko expects. The Java analyzer picks DefaultJava21 for projects that
+// target Java 21. Any of them can be replaced by a Debian-built one
+// (debian:static, debian:java17, debian:nodejs) for offline builds.
+const (
+	DefaultGo     = "gcr.io/distroless/static-debian12:nonroot"
+	DefaultJava17 = "gcr.io/distroless/java17-debian12:nonroot"
+	DefaultJava21 = "gcr.io/distroless/java21-debian12:nonroot"
+	DefaultNode   = "gcr.io/distroless/nodejs20-debian12:nonroot"
+)
 
 // Options for Resolve.
 type Options struct {
