@@ -11,7 +11,8 @@ log() { echo "test.sh: $*" >&2; }
 # Debian packages: the registry the end-to-end tests push to, and the tools
 # that validate, unpack and run what they push.
 missing=()
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci runc:runc oci-image-tool:oci-image-tool; do
+# javac compiles the Java program the java17 base test runs.
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci runc:runc oci-image-tool:oci-image-tool javac:openjdk-17-jdk-headless; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
