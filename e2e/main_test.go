@@ -96,7 +96,11 @@ func run(m *testing.M) int {
 	go srv.Serve(ln)
 	defer srv.Close()
 	registry = ln.Addr().String()
-	return m.Run()
+	code := m.Run()
+	if debianCache != "" {
+		os.RemoveAll(debianCache)
+	}
+	return code
 }
 
 // needE2E skips a test under -short, where no registry was started.
