@@ -15,30 +15,6 @@ type paragraph struct {
 
 func (p paragraph) get(k string) string { return p.values[strings.ToLower(k)] }
 
-// text renders the paragraph back in deb822 form.
-func (p paragraph) text() string {
-	var b strings.Builder
-	for _, k := range p.keys {
-		v := p.values[strings.ToLower(k)]
-		b.WriteString(k)
-		b.WriteString(":")
-		for i, l := range strings.Split(v, "\n") {
-			if i > 0 {
-				b.WriteString("\n")
-			}
-			if l != "" || i == 0 {
-				b.WriteString(" ")
-			}
-			if i > 0 && l == "" {
-				l = "."
-			}
-			b.WriteString(l)
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
 // parseParagraphs parses deb822 text (Packages indexes, Release files, control
 // files, .sources). Comment lines are skipped. Errors name file:line.
 func parseParagraphs(s, file string) ([]paragraph, error) {
