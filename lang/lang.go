@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/langbuild/langbuild/layering"
@@ -61,17 +63,46 @@ type Options struct {
 	// PlanOnly asks for the plan without compiling anything.
 	PlanOnly bool
 
+	// Notify receives notices for the user (such as "running Maven to fetch
+	// what is missing"); libraries print nothing themselves.
+	Notify func(string)
+
 	// Go: extra `go build` flags, -ldflags and -tags.
 	GoFlags []string
 	Ldflags string
 	Tags    []string
+
+	// Java: the local Maven repository, the JVM's system properties that
+	// profile activation reads (java.version), the main class and JVM flags
+	// when given, and a classpath resolved by the caller (Maven's
+	// %classpath) to use instead of resolving.
+	MavenRepo    string
+	JavaSysProps map[string]string
+	MainClass    string
+	JVMFlags     []string
+	Classpath    []string
 }
 
 // ErrNotDetected is returned by Select when no analyzer recognises the directory.
 var ErrNotDetected = errors.New("no supported project found")
 
-// Select returns the first analyzer that detects dir.
+// Marker is implemented by analyzers whose projects are marked by a file in
+// their directory (go.mod, pom.xml): when dir holds one, that analyzer is
+// chosen before any other detects dir as part of an enclosing project.
+type Marker interface {
+	Marker() string
+}
+
+// Select returns the analyzer whose marker file is in dir, else the first
+// that detects dir.
 func Select(dir string, analyzers []Analyzer) (Analyzer, error) {
+	for _, a := range analyzers {
+		if m, ok := a.(Marker); ok {
+			if fi, err := os.Stat(filepath.Join(dir, m.Marker())); err == nil && !fi.IsDir() {
+				return a, nil
+			}
+		}
+	}
 	var names []string
 	for _, a := range analyzers {
 		ok, err := a.Detect(dir)

@@ -22,6 +22,9 @@ type Plan struct {
 	Layers []Layer `json:"layers"`
 	// Config is applied on top of the base image's configuration.
 	Config Config `json:"config"`
+	// Facts are what the analyzer learned that is not part of the image but
+	// helps choose defaults, such as the Java release a project targets.
+	Facts map[string]string `json:"facts,omitempty"`
 }
 
 // Layer is one named layer of the plan.

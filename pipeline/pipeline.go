@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -103,23 +104,17 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	if err != nil {
 		return nil, err
 	}
-	spec := opts.Base
-	if spec == "" {
-		spec = opts.Defaults[a.Name()]
-	}
-	if spec == "" {
-		return nil, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
-	}
 	res := &Result{Language: a.Name()}
 
-	// The base is resolved while the analyzer compiles.
+	// A given base is resolved while the analyzer compiles; the default one
+	// may depend on what the analyzer finds (Java 17 or 21).
 	type baseResult struct {
 		b   image.Base
 		err error
 		d   time.Duration
 	}
 	bch := make(chan baseResult, 1)
-	go func() {
+	resolveBase := func(spec string) {
 		start := time.Now()
 		pl := opts.Lang.Platform
 		b, err := base.Resolve(ctx, spec, base.Options{
@@ -129,11 +124,24 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			Debian:   opts.Debian,
 		})
 		bch <- baseResult{b, err, time.Since(start)}
-	}()
+	}
+	if opts.Base != "" {
+		go resolveBase(opts.Base)
+	}
 
 	start := time.Now()
 	_, plan, err := analyze(ctx, opts)
 	res.Timings.Analyze = time.Since(start)
+	if opts.Base == "" && err == nil {
+		spec := defaultBase(a.Name(), plan, opts.Defaults)
+		if spec == "" {
+			return nil, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+		}
+		go resolveBase(spec)
+	}
+	if opts.Base == "" && err != nil {
+		return nil, err
+	}
 	br := <-bch
 	if err != nil {
 		return nil, err
@@ -214,4 +222,15 @@ func override(c *layering.Config, o layering.Config) {
 	for k, v := range o.Labels {
 		c.Labels[k] = v
 	}
+}
+
+// defaultBase is the language's default, or the language's variant for the
+// release the project targets ("java21" for Java 21 and later).
+func defaultBase(language string, p *layering.Plan, defaults map[string]string) string {
+	if rel, err := strconv.Atoi(p.Facts["java.release"]); err == nil && rel >= 21 {
+		if b := defaults[language+"21"]; b != "" {
+			return b
+		}
+	}
+	return defaults[language]
 }

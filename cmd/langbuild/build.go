@@ -67,6 +67,7 @@ The image reference, pinned by digest, is printed on stdout.`,
 				return err
 			}
 			stderr := cmd.ErrOrStderr()
+			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
 			if !f.quiet {
 				opts.Progress = progressPrinter(stderr)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/lang/java"
 	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/pipeline"
 	"github.com/langbuild/langbuild/transport"
@@ -32,6 +34,10 @@ type projectFlags struct {
 	labels   []string
 	ports    []string
 	apt      aptFlags
+
+	mainClass string
+	jvmFlags  []string
+	classpath string
 }
 
 func (f *projectFlags) register(cmd *cobra.Command) {
@@ -47,6 +53,9 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
+	fl.StringArrayVar(&f.jvmFlags, "jvm-flag", nil, "Java: a JVM flag for the entrypoint (repeatable)")
+	fl.StringVar(&f.classpath, "classpath", "", "Java: the runtime classpath, already resolved (e.g. exec-maven-plugin's %classpath), instead of resolving it")
 	f.apt.register(cmd)
 }
 
@@ -104,11 +113,16 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		Dir:       abs,
 		Analyzers: analyzers(),
 		Lang: lang.Options{
-			Platform: pl,
-			Env:      os.Environ(),
-			GoFlags:  f.goFlags,
-			Ldflags:  f.ldflags,
-			Tags:     f.goTags,
+			Platform:     pl,
+			Env:          os.Environ(),
+			GoFlags:      f.goFlags,
+			Ldflags:      f.ldflags,
+			Tags:         f.goTags,
+			MavenRepo:    mavenRepo(),
+			JavaSysProps: javaSysProps(),
+			MainClass:    f.mainClass,
+			JVMFlags:     f.jvmFlags,
+			Classpath:    splitClasspath(f.classpath, abs),
 		},
 		Base:     f.from,
 		Defaults: defaultBases,
@@ -145,4 +159,60 @@ func sourceDateEpoch() (modTime, created time.Time, err error) {
 	}
 	t := time.Unix(n, 0).UTC()
 	return t, t, nil
+}
+
+// mavenRepo is the local repository Maven uses on this machine.
+func mavenRepo() string {
+	home, _ := os.UserHomeDir()
+	mavenHome := os.Getenv("MAVEN_HOME")
+	if mavenHome == "" {
+		if p, err := exec.LookPath("mvn"); err == nil {
+			if r, err := filepath.EvalSymlinks(p); err == nil {
+				mavenHome = filepath.Dir(filepath.Dir(r))
+			}
+		}
+	}
+	return java.LocalRepository(home, mavenHome)
+}
+
+// javaSysProps are the system properties Maven's profile activation would
+// see: the version of the java on PATH (read from its release file, without
+// starting a JVM), and the OS.
+func javaSysProps() map[string]string {
+	props := map[string]string{"os.name": "Linux", "os.arch": "amd64"}
+	javaBin := ""
+	if jh := os.Getenv("JAVA_HOME"); jh != "" {
+		javaBin = filepath.Join(jh, "bin", "java")
+	} else if p, err := exec.LookPath("java"); err == nil {
+		javaBin = p
+	}
+	if javaBin != "" {
+		if r, err := filepath.EvalSymlinks(javaBin); err == nil {
+			if b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(r)), "release")); err == nil {
+				for _, l := range strings.Split(string(b), "\n") {
+					if v, ok := strings.CutPrefix(l, "JAVA_VERSION="); ok {
+						props["java.version"] = strings.Trim(v, "\"")
+					}
+				}
+			}
+		}
+	}
+	return props
+}
+
+func splitClasspath(cp, dir string) []string {
+	if cp == "" {
+		return nil
+	}
+	var out []string
+	for _, p := range strings.Split(cp, string(os.PathListSeparator)) {
+		if p == "" {
+			continue
+		}
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -6,16 +6,19 @@ import (
 	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/lang/golang"
+	"github.com/langbuild/langbuild/lang/java"
 )
 
 // analyzers is the explicit list of languages langbuild knows, tried in order.
 func analyzers() []lang.Analyzer {
-	return []lang.Analyzer{golang.New()}
+	return []lang.Analyzer{golang.New(), java.New()}
 }
 
 // defaultBases is the base per language when --from is not given.
 var defaultBases = map[string]string{
-	"go": base.DefaultGo,
+	"go":     base.DefaultGo,
+	"java":   base.DefaultJava17,
+	"java21": base.DefaultJava21,
 }
 
 func newRoot() *cobra.Command {

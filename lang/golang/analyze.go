@@ -36,6 +36,9 @@ func New() *Analyzer { return &Analyzer{} }
 // Name implements lang.Analyzer.
 func (*Analyzer) Name() string { return "go" }
 
+// Marker implements lang.Marker.
+func (*Analyzer) Marker() string { return "go.mod" }
+
 // Detect implements lang.Analyzer: dir is in a Go module.
 func (*Analyzer) Detect(dir string) (bool, error) {
 	_, err := findModule(dir)

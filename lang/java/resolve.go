@@ -16,7 +16,9 @@ type Artifact struct {
 }
 
 // Snapshot reports whether the artifact is a SNAPSHOT version.
-func (a Artifact) Snapshot() bool { return strings.HasSuffix(a.Version, "-SNAPSHOT") || timestamped(a.Version) }
+func (a Artifact) Snapshot() bool {
+	return strings.HasSuffix(a.Version, "-SNAPSHOT") || timestamped(a.Version)
+}
 
 func timestamped(v string) bool {
 	// 1.0-20240101.123456-7

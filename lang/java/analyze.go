@@ -1,0 +1,341 @@
+// Package java plans images of Maven projects the way Jib lays them out, from
+// outside Maven: it reads the poms itself (effective model, parents, BOMs),
+// resolves the runtime classpath natively from the local repository with
+// Maven's rules, and splits dependencies, snapshot dependencies, resources
+// and classes into layers ordered by how often they change.
+package java
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+)
+
+// Paths in the image, as Jib lays them out.
+const (
+	AppRoot       = "/app"
+	LibsDir       = "/app/libs"
+	ResourcesDir  = "/app/resources"
+	ClassesDir    = "/app/classes"
+	ClasspathFile = "/app/classpath"
+	// FactRelease is the plan fact that carries the Java release the
+	// project targets (it picks the default base).
+	FactRelease = "java.release"
+)
+
+// Analyzer is the Maven analyzer.
+type Analyzer struct{}
+
+// New returns the Maven analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements lang.Analyzer.
+func (*Analyzer) Name() string { return "java" }
+
+// Marker implements lang.Marker.
+func (*Analyzer) Marker() string { return "pom.xml" }
+
+// Detect implements lang.Analyzer: dir holds a pom.xml.
+func (*Analyzer) Detect(dir string) (bool, error) {
+	fi, err := os.Stat(filepath.Join(dir, "pom.xml"))
+	return err == nil && !fi.IsDir(), nil
+}
+
+// Analyze implements lang.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+	pom, err := filepath.Abs(filepath.Join(dir, "pom.xml"))
+	if err != nil {
+		return nil, err
+	}
+	if opts.MavenRepo == "" {
+		return nil, errors.New("java: no local Maven repository given")
+	}
+	l := newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
+	m, err := l.load(pom)
+	if err != nil {
+		return nil, err
+	}
+	if m.Packaging == "pom" {
+		return nil, &PomError{File: pom, Msg: fmt.Sprintf("packaging is pom (a parent or aggregator): build one of its modules (%s)", strings.Join(m.Modules, ", "))}
+	}
+	var arts []Artifact
+	if opts.Classpath != nil {
+		for _, p := range opts.Classpath {
+			arts = append(arts, artifactFromPath(p, opts.MavenRepo))
+		}
+	} else if arts, err = a.classpath(ctx, l, m, opts); err != nil {
+		return nil, err
+	}
+
+	classesDir := m.OutputDirectory
+	if fi, err := os.Stat(classesDir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", pom, classesDir)
+	}
+	resources, classes, mains, err := scanClasses(classesDir)
+	if err != nil {
+		return nil, err
+	}
+	mainClass, err := chooseMain(opts.MainClass, m, mains, classesDir)
+	if err != nil {
+		return nil, err
+	}
+
+	libs, err := libEntries(arts)
+	if err != nil {
+		return nil, err
+	}
+	var release, snapshots []layering.Entry
+	var cp []string
+	for i, e := range libs {
+		cp = append(cp, e.Path)
+		if arts[i].Snapshot() {
+			snapshots = append(snapshots, e)
+		} else {
+			release = append(release, e)
+		}
+	}
+	cpString := strings.Join(append([]string{ResourcesDir, ClassesDir}, cp...), ":")
+
+	rel := javaRelease(m)
+	entrypoint := append([]string{"java"}, opts.JVMFlags...)
+	if rel > 0 && rel < 9 {
+		entrypoint = append(entrypoint, "-cp", ResourcesDir+":"+ClassesDir+":"+LibsDir+"/*", mainClass)
+	} else {
+		entrypoint = append(entrypoint, "-cp", "@"+ClasspathFile, mainClass)
+	}
+	extra, err := extraFiles(m.Dir)
+	if err != nil {
+		return nil, err
+	}
+	p := &layering.Plan{
+		Layers: []layering.Layer{
+			{Name: "dependencies", Entries: release},
+			{Name: "snapshot dependencies", Entries: snapshots},
+			{Name: "project dependencies"},
+			{Name: "resources", Entries: resources},
+			{Name: "classes", Entries: classes},
+			{Name: "extra files", Entries: extra},
+			{Name: "jvm arg files", Entries: []layering.Entry{
+				{Path: ClasspathFile, Type: layering.TypeFile, Data: []byte(cpString + "\n")},
+			}},
+		},
+		Config: layering.Config{
+			Entrypoint: entrypoint,
+			User:       "65532",
+			WorkingDir: AppRoot,
+		},
+	}
+	if rel > 0 {
+		p.Facts = map[string]string{FactRelease: strconv.Itoa(rel)}
+	}
+	return p, nil
+}
+
+// scanClasses splits the compiled output into resources and classes and
+// finds the classes with a main method.
+func scanClasses(dir string) (resources, classes []layering.Entry, mains []string, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			resources = append(resources, layering.Entry{Path: path.Join(ResourcesDir, rel), Type: layering.TypeSymlink, Linkname: target})
+		case strings.HasSuffix(rel, ".class"):
+			classes = append(classes, layering.Entry{Path: path.Join(ClassesDir, rel), Type: layering.TypeFile, Source: p})
+			if strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
+				return nil
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			ci, err := readClass(b)
+			if err != nil {
+				return fmt.Errorf("%s: %v: recompile the project", p, err)
+			}
+			if ci.hasMain {
+				mains = append(mains, ci.name)
+			}
+		default:
+			resources = append(resources, layering.Entry{Path: path.Join(ResourcesDir, rel), Type: layering.TypeFile, Source: p})
+		}
+		return nil
+	})
+	sort.Strings(mains)
+	return resources, classes, mains, err
+}
+
+// chooseMain: the flag, then the pom (exec-maven-plugin mainClass,
+// maven-jar-plugin's manifest mainClass, Spring Boot's start-class or its
+// plugin's mainClass), then the only class with a main method.
+func chooseMain(flag string, m *Model, mains []string, classesDir string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if c := pomMainClass(m); c != "" {
+		return c, nil
+	}
+	switch len(mains) {
+	case 1:
+		return mains[0], nil
+	case 0:
+		return "", fmt.Errorf("%s: no class with a main method in %s: name one with --main-class or the exec-maven-plugin's <mainClass>", m.File, classesDir)
+	}
+	return "", fmt.Errorf("%s: several classes have a main method (%s): name one with --main-class or the exec-maven-plugin's <mainClass>", m.File, strings.Join(mains, ", "))
+}
+
+func pomMainClass(m *Model) string {
+	expand := func(s string) string {
+		for k, v := range m.Properties {
+			s = strings.ReplaceAll(s, "${"+k+"}", v)
+		}
+		return s
+	}
+	for _, pl := range m.Plugins {
+		confs := append([]*Node{pl.child("configuration")}, pl.children("executions", "execution", "configuration")...)
+		for _, c := range confs {
+			if c == nil {
+				continue
+			}
+			var v string
+			switch pl.text("artifactId") {
+			case "exec-maven-plugin", "spring-boot-maven-plugin":
+				v = c.text("mainClass")
+			case "maven-jar-plugin":
+				v = c.text("archive", "manifest", "mainClass")
+			}
+			if v = expand(v); v != "" && !strings.Contains(v, "${") {
+				return v
+			}
+		}
+	}
+	if v := m.Properties["start-class"]; v != "" && !strings.Contains(v, "${") {
+		return v
+	}
+	return ""
+}
+
+// libEntries places the jars under /app/libs; a file name used by two
+// different jars gets a content-hash suffix on each (never a size, which
+// can collide).
+func libEntries(arts []Artifact) ([]layering.Entry, error) {
+	count := map[string]int{}
+	for _, a := range arts {
+		count[filepath.Base(a.File)]++
+	}
+	out := make([]layering.Entry, len(arts))
+	for i, a := range arts {
+		name := filepath.Base(a.File)
+		if count[name] > 1 {
+			sum, err := fileHash(a.File)
+			if err != nil {
+				return nil, err
+			}
+			ext := filepath.Ext(name)
+			name = strings.TrimSuffix(name, ext) + "-" + sum[:12] + ext
+		}
+		out[i] = layering.Entry{Path: LibsDir + "/" + name, Type: layering.TypeFile, Source: a.File}
+	}
+	return out, nil
+}
+
+func fileHash(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// extraFiles copies src/main/langbuild (or Jib's src/main/jib) to the image root.
+func extraFiles(dir string) ([]layering.Entry, error) {
+	for _, name := range []string{"src/main/langbuild", "src/main/jib"} {
+		root := filepath.Join(dir, filepath.FromSlash(name))
+		if _, err := os.Stat(root); err != nil {
+			continue
+		}
+		var es []layering.Entry
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || p == root {
+				return err
+			}
+			rel, _ := filepath.Rel(root, p)
+			dst := "/" + filepath.ToSlash(rel)
+			switch {
+			case d.Type()&fs.ModeSymlink != 0:
+				t, err := os.Readlink(p)
+				if err != nil {
+					return err
+				}
+				es = append(es, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: t})
+			case d.IsDir():
+				es = append(es, layering.Entry{Path: dst, Type: layering.TypeDir})
+			default:
+				es = append(es, layering.Entry{Path: dst, Type: layering.TypeFile, Source: p})
+			}
+			return nil
+		})
+		return es, err
+	}
+	return nil, nil
+}
+
+// javaRelease is the release the project compiles for: maven.compiler.release,
+// then the compiler plugin's <release>, then maven.compiler.target or the
+// plugin's <target>. 0 when none is set.
+func javaRelease(m *Model) int {
+	var cands []string
+	cands = append(cands, m.Properties["maven.compiler.release"])
+	for _, pl := range m.Plugins {
+		if pl.text("artifactId") == "maven-compiler-plugin" {
+			cands = append(cands, pl.text("configuration", "release"))
+		}
+	}
+	cands = append(cands, m.Properties["maven.compiler.target"])
+	for _, pl := range m.Plugins {
+		if pl.text("artifactId") == "maven-compiler-plugin" {
+			cands = append(cands, pl.text("configuration", "target"))
+		}
+	}
+	for _, c := range cands {
+		c = strings.TrimPrefix(strings.TrimSpace(c), "1.")
+		if strings.Contains(c, "${") {
+			for k, v := range m.Properties {
+				c = strings.ReplaceAll(c, "${"+k+"}", v)
+			}
+			c = strings.TrimPrefix(c, "1.")
+		}
+		if n, err := strconv.Atoi(c); err == nil && n > 0 {
+			return n
+		}
+	}
+	return 0
+}

@@ -1,0 +1,227 @@
+package java
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/langbuild/langbuild/lang"
+)
+
+// LocalRepository returns the local repository Maven uses: <localRepository>
+// of the user's settings.xml, else of the global one, else
+// ~/.m2/repository. home is the user's home directory and mavenHome Maven's
+// installation (for conf/settings.xml); either may be empty.
+func LocalRepository(home, mavenHome string) string {
+	var settings []string
+	if home != "" {
+		settings = append(settings, filepath.Join(home, ".m2", "settings.xml"))
+	}
+	if mavenHome != "" {
+		settings = append(settings, filepath.Join(mavenHome, "conf", "settings.xml"))
+	}
+	for _, s := range settings {
+		b, err := os.ReadFile(s)
+		if err != nil {
+			continue
+		}
+		t, err := parseTree(b)
+		if err != nil {
+			continue
+		}
+		if lr := t.text("localRepository"); lr != "" {
+			return strings.ReplaceAll(lr, "${user.home}", home)
+		}
+	}
+	return filepath.Join(home, ".m2", "repository")
+}
+
+// resolution is a cached classpath with the poms it was computed from.
+type resolution struct {
+	Inputs    []fileStamp `json:"inputs"`
+	Artifacts []Artifact  `json:"artifacts"`
+	ByMaven   bool        `json:"byMaven"`
+}
+
+type fileStamp struct {
+	Path  string `json:"path"`
+	Size  int64  `json:"size"`
+	MTime int64  `json:"mtime"`
+}
+
+func stamp(p string) (fileStamp, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{Path: p, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}, nil
+}
+
+// classpath resolves the module's runtime classpath: from the cache when no
+// pom involved changed; natively; or, when the local repository lacks
+// something or the poms use what the native resolver does not handle, by
+// running Maven once (which fetches from the repositories Maven is
+// configured with) and carrying on.
+func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang.Options) ([]Artifact, error) {
+	cacheFile := ""
+	if opts.WorkDir != "" {
+		h := sha256.Sum256([]byte(m.File + "\x00" + l.repo))
+		dir := filepath.Join(opts.WorkDir, "java")
+		if err := os.MkdirAll(dir, 0o755); err == nil {
+			cacheFile = filepath.Join(dir, hex.EncodeToString(h[:12])+".json")
+		}
+	}
+	if cacheFile != "" {
+		if r, ok := loadResolution(cacheFile); ok {
+			return r.Artifacts, nil
+		}
+	}
+	arts, files, err := l.resolve(m)
+	byMaven := false
+	var unsup *unsupportedError
+	switch {
+	case errors.Is(err, ErrMissing):
+		notify(opts, fmt.Sprintf("%s: running Maven once to fetch what the local repository lacks (%v)", m.File, err))
+		if _, merr := runMaven(ctx, m, opts); merr != nil {
+			return nil, merr
+		}
+		l.models = map[string]*Model{}
+		if m, err = l.load(m.File); err != nil {
+			return nil, err
+		}
+		arts, files, err = l.resolve(m)
+	case errors.As(err, &unsup):
+		notify(opts, fmt.Sprintf("%s: letting Maven resolve: %v", m.File, err))
+		arts, err = runMaven(ctx, m, opts)
+		byMaven = true
+	}
+	if err != nil {
+		return nil, err
+	}
+	if cacheFile != "" {
+		r := resolution{Artifacts: arts, ByMaven: byMaven}
+		seen := map[string]bool{}
+		for _, f := range append(files, m.File) {
+			if seen[f] {
+				continue
+			}
+			seen[f] = true
+			if s, err := stamp(f); err == nil {
+				r.Inputs = append(r.Inputs, s)
+			}
+		}
+		if b, err := json.Marshal(r); err == nil {
+			tmp := cacheFile + ".tmp"
+			if os.WriteFile(tmp, b, 0o644) == nil {
+				os.Rename(tmp, cacheFile)
+			}
+		}
+	}
+	return arts, nil
+}
+
+func loadResolution(file string) (*resolution, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false
+	}
+	var r resolution
+	if json.Unmarshal(b, &r) != nil || len(r.Inputs) == 0 {
+		return nil, false
+	}
+	for _, in := range r.Inputs {
+		s, err := stamp(in.Path)
+		if err != nil || s != in {
+			return nil, false
+		}
+	}
+	for _, a := range r.Artifacts {
+		if _, err := os.Stat(a.File); err != nil {
+			return nil, false
+		}
+	}
+	return &r, true
+}
+
+func notify(opts lang.Options, msg string) {
+	if opts.Notify != nil {
+		opts.Notify(msg)
+	}
+}
+
+// runMaven runs `mvn dependency:build-classpath` (./mvnw when the project has
+// it) for the runtime scope and reads the classpath it prints.
+func runMaven(ctx context.Context, m *Model, opts lang.Options) ([]Artifact, error) {
+	out, err := os.CreateTemp("", "langbuild-classpath-")
+	if err != nil {
+		return nil, err
+	}
+	out.Close()
+	defer os.Remove(out.Name())
+	mvn := "mvn"
+	for d := m.Dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "mvnw")); err == nil {
+			mvn = filepath.Join(d, "mvnw")
+			break
+		}
+		if filepath.Dir(d) == d {
+			break
+		}
+	}
+	args := []string{"-B", "-q", "-f", m.File,
+		"org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath",
+		"-Dmdep.outputFile=" + out.Name(), "-DincludeScope=runtime"}
+	if opts.MavenRepo != "" {
+		args = append(args, "-Dmaven.repo.local="+opts.MavenRepo)
+	}
+	cmd := exec.CommandContext(ctx, mvn, args...)
+	cmd.Dir = m.Dir
+	cmd.Env = opts.Env
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return nil, &lang.BuildError{Tool: mvn + " dependency:build-classpath", Output: buf.String(), Err: err}
+	}
+	b, err := os.ReadFile(out.Name())
+	if err != nil {
+		return nil, err
+	}
+	var arts []Artifact
+	for _, p := range strings.Split(strings.TrimSpace(string(b)), string(os.PathListSeparator)) {
+		if p == "" {
+			continue
+		}
+		arts = append(arts, artifactFromPath(p, opts.MavenRepo))
+	}
+	return arts, nil
+}
+
+// artifactFromPath recovers coordinates from a local repository path
+// (repo/g/r/o/u/p/artifact/version/file); other paths keep only the file.
+func artifactFromPath(p, repo string) Artifact {
+	a := Artifact{File: p, Scope: "runtime", Type: "jar"}
+	rel, err := filepath.Rel(repo, p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		a.ArtifactID = strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		return a
+	}
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	if len(parts) < 4 {
+		a.ArtifactID = strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
+		return a
+	}
+	a.Version = parts[len(parts)-2]
+	a.ArtifactID = parts[len(parts)-3]
+	a.GroupID = strings.Join(parts[:len(parts)-3], ".")
+	base := strings.TrimSuffix(parts[len(parts)-1], filepath.Ext(p))
+	a.Classifier = strings.TrimPrefix(strings.TrimPrefix(base, a.ArtifactID+"-"+a.Version), "-")
+	return a
+}
