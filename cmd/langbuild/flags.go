@@ -180,6 +180,9 @@ func mavenRepo() string {
 // starting a JVM), and the OS.
 func javaSysProps() map[string]string {
 	props := map[string]string{"os.name": "Linux", "os.arch": "amd64"}
+	if home, err := os.UserHomeDir(); err == nil {
+		props["user.home"] = home
+	}
 	javaBin := ""
 	if jh := os.Getenv("JAVA_HOME"); jh != "" {
 		javaBin = filepath.Join(jh, "bin", "java")
@@ -188,6 +191,7 @@ func javaSysProps() map[string]string {
 	}
 	if javaBin != "" {
 		if r, err := filepath.EvalSymlinks(javaBin); err == nil {
+			props["java.home"] = filepath.Dir(filepath.Dir(r))
 			if b, err := os.ReadFile(filepath.Join(filepath.Dir(filepath.Dir(r)), "release")); err == nil {
 				for _, l := range strings.Split(string(b), "\n") {
 					if v, ok := strings.CutPrefix(l, "JAVA_VERSION="); ok {

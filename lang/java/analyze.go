@@ -34,6 +34,9 @@ const (
 	// FactRelease is the plan fact that carries the Java release the
 	// project targets (it picks the default base).
 	FactRelease = "java.release"
+	// FactClasspath is the resolved runtime classpath, in Maven's order, as
+	// files on this machine (what `mvn dependency:build-classpath` prints).
+	FactClasspath = "java.classpath"
 )
 
 // Analyzer is the Maven analyzer.
@@ -138,8 +141,9 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 			WorkingDir: AppRoot,
 		},
 	}
+	p.Facts = map[string]string{FactClasspath: strings.Join(jarFiles(arts), string(os.PathListSeparator))}
 	if rel > 0 {
-		p.Facts = map[string]string{FactRelease: strconv.Itoa(rel)}
+		p.Facts[FactRelease] = strconv.Itoa(rel)
 	}
 	return p, nil
 }
@@ -260,6 +264,14 @@ func libEntries(arts []Artifact) ([]layering.Entry, error) {
 		out[i] = layering.Entry{Path: LibsDir + "/" + name, Type: layering.TypeFile, Source: a.File}
 	}
 	return out, nil
+}
+
+func jarFiles(arts []Artifact) []string {
+	out := make([]string, len(arts))
+	for i, a := range arts {
+		out[i] = a.File
+	}
+	return out
 }
 
 func fileHash(p string) (string, error) {

@@ -270,7 +270,10 @@ func (l *loader) load(file string) (*Model, error) {
 		m.Properties["project.parent.artifactId"] = parent.ArtifactID
 		m.Properties["project.parent.version"] = parent.Version
 	}
-	in := &interp{l: l, m: m, r: r}
+	// Poms in the repository may use properties only their own builds
+	// define (os-maven-plugin's ${os.detected.classifier}, say); Maven leaves
+	// those as they are, and so do we. The project's own poms must be whole.
+	in := &interp{l: l, m: m, r: r, lenient: strings.HasPrefix(file, l.repo+string(filepath.Separator))}
 	for _, f := range []*string{&m.GroupID, &m.Version} {
 		if *f, err = in.expand(*f); err != nil {
 			return nil, err
@@ -482,9 +485,10 @@ func (l *loader) loadParent(r *raw, pp *gopom.Parent) (*Model, error) {
 
 // interp expands ${...} in a pom's values.
 type interp struct {
-	l *loader
-	m *Model
-	r *raw
+	l       *loader
+	m       *Model
+	r       *raw
+	lenient bool
 }
 
 var placeholder = regexp.MustCompile(`\$\{([^}]+)\}`)
@@ -505,6 +509,9 @@ func (in *interp) expand(s string) (string, error) {
 			}
 			return ph
 		})
+		if missing != "" && in.lenient {
+			return s, nil
+		}
 		if missing != "" {
 			return "", &PomError{File: in.r.file, Line: in.r.lineOf("${" + missing + "}"),
 				Msg: fmt.Sprintf("${%s} is not defined: set it in <properties> (or the parent's)", missing)}

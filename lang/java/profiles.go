@@ -81,15 +81,25 @@ func (l *loader) evalActivation(a *gopom.Activation, dir string) (active, known 
 	if a.File != nil {
 		conds++
 		exists, missing := str(a.File.Exists), str(a.File.Missing)
-		if strings.Contains(exists+missing, "${") && !strings.Contains(exists+missing, "${basedir}") && !strings.Contains(exists+missing, "${project.basedir}") {
-			return false, false
-		}
+		known := true
 		resolve := func(p string) string {
 			p = strings.NewReplacer("${basedir}", dir, "${project.basedir}", dir).Replace(p)
+			p = placeholder.ReplaceAllStringFunc(p, func(ph string) string {
+				if v, ok := l.sys[ph[2:len(ph)-1]]; ok {
+					return v
+				}
+				known = false
+				return ph
+			})
 			if !filepath.IsAbs(p) {
 				p = filepath.Join(dir, p)
 			}
 			return p
+		}
+		resolve(exists)
+		resolve(missing)
+		if !known {
+			return false, false
 		}
 		if exists != "" {
 			_, err := os.Stat(resolve(exists))

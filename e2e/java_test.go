@@ -1,0 +1,145 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// mvn runs Maven in dir and fails the test if it fails.
+func mvn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("mvn", append([]string{"-B", "-q"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mvn %v in %s: %v\n%s", args, dir, err, out)
+	}
+	return string(out)
+}
+
+// javaProjects are the Maven test projects (module directories).
+var javaProjects = []string{"javahello", "javarules/app"}
+
+// TestJavaClasspathMatchesMaven is the differential test: for every Java
+// test project, the runtime classpath langbuild resolves natively is the one
+// `mvn dependency:build-classpath` prints, in the same order.
+func TestJavaClasspathMatchesMaven(t *testing.T) {
+	needE2E(t)
+	for _, p := range javaProjects {
+		t.Run(p, func(t *testing.T) {
+			top, sub, _ := strings.Cut(p, "/")
+			dir := filepath.Join(copyProject(t, top), sub)
+			out := filepath.Join(t.TempDir(), "cp.txt")
+			mvn(t, dir, "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath", "-Dmdep.outputFile="+out, "-DincludeScope=runtime")
+			b, err := os.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := strings.Split(strings.TrimSpace(string(b)), ":")
+			// plan reads the poms only: no compile needed for the classpath,
+			// but the analyzer wants target/classes, so compile first.
+			mvn(t, dir, "compile")
+			r := lb(t, dir, cacheEnv(t), "plan", "--json")
+			if r.code != 0 {
+				t.Fatalf("plan: exit %d\n%s", r.code, r.stderr)
+			}
+			var plan struct {
+				Plan struct{ Facts map[string]string }
+			}
+			if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Split(plan.Plan.Facts["java.classpath"], ":")
+			if !slices.Equal(got, want) {
+				t.Errorf("classpath differs from Maven's\nlangbuild:\n  %s\nmaven:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+			}
+		})
+	}
+}
+
+// TestJavaHello builds the Java test project on the Debian-built java17 base,
+// pushes it, runs it, and checks that a change to a class moves only the
+// classes layer, a resource only the resources layer, and a touched class
+// file nothing.
+func TestJavaHello(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "javahello")
+	mvn(t, dir, "package", "-DskipTests")
+	env := sharedDebianEnv(t)
+	ref := registry + "/javahello:e2e"
+	build := func() string {
+		return mustBuild(t, dir, env, "build", "--from", "debian:java17", "-o", ref, "-q")
+	}
+	d := build()
+	if out := tool(t, "crane", "validate", "--remote", registry+"/javahello@"+d); !strings.Contains(out, "PASS") {
+		t.Errorf("crane validate: %s", out)
+	}
+	got := runImage(t, ref)
+	for _, w := range []string{"hello from javahello", "joined: a-b-c", "capitalized: Langbuild", "resource: greetings from a resource", "user: nonroot"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("output lacks %q:\n%s", w, got)
+		}
+	}
+	layerOf := func() map[string]string {
+		var cfg struct{ History []struct{ Comment string } }
+		json.Unmarshal([]byte(tool(t, "crane", "config", ref)), &cfg)
+		var m struct{ Layers []struct{ Digest string } }
+		json.Unmarshal([]byte(tool(t, "crane", "manifest", ref)), &m)
+		out := map[string]string{}
+		// The app's layers are the last ones, named by the last history entries.
+		h := cfg.History[len(cfg.History)-len(m.Layers):]
+		for i, l := range m.Layers {
+			out[l.Digest] = h[i].Comment
+		}
+		return out
+	}
+	uploadedLayers := func() []string {
+		names := layerOf()
+		var out []string
+		for _, u := range uploads(counter.snapshot()) {
+			if n, ok := names[u]; ok {
+				out = append(out, n)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+
+	edit(t, filepath.Join(dir, "src/main/java/dev/langbuild/hello/Main.java"), `"hello from javahello"`, `"hello again from javahello"`)
+	mvn(t, dir, "compile")
+	counter.reset()
+	build()
+	if up := uploadedLayers(); !slices.Equal(up, []string{"classes"}) {
+		t.Errorf("after a class change the uploaded layers are %v, want [classes]", up)
+	}
+	if n := len(uploads(counter.snapshot())); n != 2 {
+		t.Errorf("after a class change %d blobs were uploaded, want 2 (classes layer, config)", n)
+	}
+
+	os.WriteFile(filepath.Join(dir, "src/main/resources/greeting.txt"), []byte("changed greeting\n"), 0o644)
+	mvn(t, dir, "compile")
+	counter.reset()
+	build()
+	if up := uploadedLayers(); !slices.Equal(up, []string{"resources"}) {
+		t.Errorf("after a resource change the uploaded layers are %v, want [resources]", up)
+	}
+
+	cls := filepath.Join(dir, "target/classes/dev/langbuild/hello/Main.class")
+	later := time.Now().Add(time.Minute)
+	os.Chtimes(cls, later, later)
+	counter.reset()
+	build()
+	if up := uploads(counter.snapshot()); len(up) != 0 {
+		t.Errorf("a touched class file caused uploads: %v", up)
+	}
+	got = runImage(t, ref)
+	if !strings.Contains(got, "hello again from javahello") || !strings.Contains(got, "resource: changed greeting") {
+		t.Errorf("rebuilt image printed:\n%s", got)
+	}
+}
