@@ -143,6 +143,9 @@ func readPom(file string) (*raw, error) {
 	if err != nil {
 		return nil, &PomError{File: file, Line: 1, Msg: err.Error()}
 	}
+	if tree, err := parseTree(src); err == nil && tree.Name != "project" {
+		return nil, &PomError{File: file, Line: 1, Msg: "not a Maven pom: the root element is <" + tree.Name + ">, not <project>"}
+	}
 	p, err := gopom.ParseFromReader(bytes.NewReader(src))
 	if err != nil {
 		var se *xml.SyntaxError
@@ -151,12 +154,10 @@ func readPom(file string) (*raw, error) {
 		}
 		return nil, &PomError{File: file, Msg: "malformed pom: " + err.Error()}
 	}
+
 	tree, err := parseTree(src)
 	if err != nil {
 		return nil, &PomError{File: file, Msg: err.Error()}
-	}
-	if tree.Name != "project" {
-		return nil, &PomError{File: file, Line: 1, Msg: "not a Maven pom: the root element is <" + tree.Name + ">, not <project>"}
 	}
 	return &raw{file: file, src: src, p: p, tree: tree}, nil
 }
