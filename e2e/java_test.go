@@ -143,3 +143,72 @@ func TestJavaHello(t *testing.T) {
 		t.Errorf("rebuilt image printed:\n%s", got)
 	}
 }
+
+// TestJavaMultiModule builds a module of a multi-module project, from the
+// parent with --module and from the module's directory: the classpath is
+// the reactor's (the sibling module first, as Maven lists it), the sibling
+// lands in the project-dependency layer and the installed SNAPSHOT library
+// in the snapshot layer, and the image runs.
+func TestJavaMultiModule(t *testing.T) {
+	needE2E(t)
+	snap := copyProject(t, "javasnaplib")
+	mvn(t, snap, "install")
+	dir := copyProject(t, "javamulti")
+	out := filepath.Join(t.TempDir(), "cp.txt")
+	mvn(t, dir, "package", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath", "-pl", "app", "-am",
+		"-Dmdep.outputFile="+out, "-DincludeScope=runtime")
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Split(strings.TrimSpace(string(b)), ":")
+	env := sharedDebianEnv(t)
+	r := lb(t, dir, env, "plan", "--module", "app", "--json")
+	if r.code != 0 {
+		t.Fatalf("plan --module app: %s", r.stderr)
+	}
+	var plan struct {
+		Plan struct {
+			Facts  map[string]string
+			Layers []struct {
+				Name    string
+				Entries []struct{ Path string }
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Split(plan.Plan.Facts["java.classpath"], ":"); !slices.Equal(got, want) {
+		t.Errorf("classpath differs from Maven's reactor\nlangbuild:\n  %s\nmaven:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	layers := map[string][]string{}
+	for _, l := range plan.Plan.Layers {
+		for _, e := range l.Entries {
+			layers[l.Name] = append(layers[l.Name], e.Path)
+		}
+	}
+	if !slices.Equal(layers["project dependencies"], []string{"/app/libs/javamulti-core-1.0-SNAPSHOT.jar"}) ||
+		!slices.Equal(layers["snapshot dependencies"], []string{"/app/libs/javasnaplib-0.1-SNAPSHOT.jar"}) {
+		t.Errorf("layers: %v", layers)
+	}
+
+	ref := registry + "/javamulti:e2e"
+	d1 := mustBuild(t, dir, env, "build", "--module", "app", "--from", "debian:java17", "-o", ref, "-q")
+	got := runImage(t, ref)
+	for _, w := range []string{`{"greeting":"hello from core, multi"}`, "snaplib 0.1-SNAPSHOT", "app resource: javamulti-app"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("output lacks %q:\n%s", w, got)
+		}
+	}
+	// From the module's own directory: the same image.
+	layout := filepath.Join(t.TempDir(), "layout")
+	if d2 := mustBuild(t, filepath.Join(dir, "app"), env, "build", "--from", "debian:java17", "-o", "oci:"+layout, "-q"); d2 != d1 {
+		t.Errorf("built in the module directory: %s, from the parent: %s", d2, d1)
+	}
+	// The parent alone is not buildable.
+	r = lb(t, dir, env, "build", "--from", "debian:java17", "-o", "oci:"+layout)
+	if r.code == 0 || !strings.Contains(r.stderr, "--module") {
+		t.Errorf("building the parent: exit %d\n%s", r.code, r.stderr)
+	}
+}

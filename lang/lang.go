@@ -79,6 +79,7 @@ type Options struct {
 	MavenRepo    string
 	JavaSysProps map[string]string
 	MainClass    string
+	Module       string // the module to build, when dir is a multi-module parent
 	JVMFlags     []string
 	Classpath    []string
 }

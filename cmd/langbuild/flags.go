@@ -36,6 +36,7 @@ type projectFlags struct {
 	apt      aptFlags
 
 	mainClass string
+	module    string
 	jvmFlags  []string
 	classpath string
 }
@@ -53,6 +54,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
 	fl.StringArrayVar(&f.jvmFlags, "jvm-flag", nil, "Java: a JVM flag for the entrypoint (repeatable)")
 	fl.StringVar(&f.classpath, "classpath", "", "Java: the runtime classpath, already resolved (e.g. exec-maven-plugin's %classpath), instead of resolving it")
@@ -121,6 +123,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			MavenRepo:    mavenRepo(),
 			JavaSysProps: javaSysProps(),
 			MainClass:    f.mainClass,
+			Module:       f.module,
 			JVMFlags:     f.jvmFlags,
 			Classpath:    splitClasspath(f.classpath, abs),
 		},

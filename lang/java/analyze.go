@@ -72,7 +72,18 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		return nil, err
 	}
 	if m.Packaging == "pom" {
-		return nil, &PomError{File: pom, Msg: fmt.Sprintf("packaging is pom (a parent or aggregator): build one of its modules (%s)", strings.Join(m.Modules, ", "))}
+		if opts.Module == "" {
+			return nil, &PomError{File: pom, Msg: fmt.Sprintf("packaging is pom (a parent or aggregator): name a module with --module (%s), or build in its directory", strings.Join(m.Modules, ", "))}
+		}
+		if pom, err = l.selectModule(m, opts.Module); err != nil {
+			return nil, err
+		}
+		if m, err = l.load(pom); err != nil {
+			return nil, err
+		}
+	}
+	if l.workspace, err = l.reactor(pom); err != nil {
+		return nil, err
 	}
 	var arts []Artifact
 	if opts.Classpath != nil {
@@ -100,15 +111,28 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if err != nil {
 		return nil, err
 	}
-	var release, snapshots []layering.Entry
+	var release, snapshots, modules []layering.Entry
 	var cp []string
 	for i, e := range libs {
-		cp = append(cp, e.Path)
-		if arts[i].Snapshot() {
+		switch a := arts[i]; {
+		case a.Module:
+			if fi, err := os.Stat(a.File); err == nil && fi.IsDir() {
+				dst := AppRoot + "/modules/" + a.ArtifactID
+				es, err := dirEntries(a.File, dst)
+				if err != nil {
+					return nil, err
+				}
+				modules = append(modules, es...)
+				cp = append(cp, dst)
+				continue
+			}
+			modules = append(modules, e)
+		case a.Snapshot():
 			snapshots = append(snapshots, e)
-		} else {
+		default:
 			release = append(release, e)
 		}
+		cp = append(cp, e.Path)
 	}
 	cpString := strings.Join(append([]string{ResourcesDir, ClassesDir}, cp...), ":")
 
@@ -127,7 +151,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		Layers: []layering.Layer{
 			{Name: "dependencies", Entries: release},
 			{Name: "snapshot dependencies", Entries: snapshots},
-			{Name: "project dependencies"},
+			{Name: "project dependencies", Entries: modules},
 			{Name: "resources", Entries: resources},
 			{Name: "classes", Entries: classes},
 			{Name: "extra files", Entries: extra},
@@ -285,6 +309,21 @@ func fileHash(p string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// dirEntries lists the files below dir at dst (a reactor module's classes
+// when it is compiled but not packaged).
+func dirEntries(dir, dst string) ([]layering.Entry, error) {
+	var es []layering.Entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		es = append(es, layering.Entry{Path: dst + "/" + filepath.ToSlash(rel), Type: layering.TypeFile, Source: p})
+		return nil
+	})
+	return es, err
 }
 
 // extraFiles copies src/main/langbuild (or Jib's src/main/jib) to the image root.

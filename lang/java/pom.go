@@ -102,6 +102,9 @@ type loader struct {
 	env    map[string]string // environment, for ${env.X}
 	sys    map[string]string // system properties (java.version, os.name...)
 	models map[string]*Model // by pom path
+	// workspace maps g:a:v of the reactor's modules to their poms: such a
+	// dependency is a project dependency, read from its directory.
+	workspace map[string]string
 }
 
 func newLoader(repo string, env []string, sys map[string]string) *loader {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -11,8 +12,11 @@ import (
 type Artifact struct {
 	GroupID, ArtifactID, Version, Type, Classifier string
 	Scope                                          string
-	// File is the artifact in the local repository (or a system path).
+	// File is the artifact in the local repository (or a system path); for
+	// a reactor module, its jar, or its classes directory when not packaged.
 	File string
+	// Module is set for a module of the same reactor (a project dependency).
+	Module bool
 }
 
 // Snapshot reports whether the artifact is a SNAPSHOT version.
@@ -227,9 +231,17 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 			if c.scope == "compile" || c.scope == "runtime" {
 				if c.dep.typ() != "pom" {
 					ext, cls := extension(c.dep)
-					f := l.repoPath(c.dep.GroupID, c.dep.ArtifactID, c.dep.Version, cls, ext)
-					out = append(out, Artifact{GroupID: c.dep.GroupID, ArtifactID: c.dep.ArtifactID, Version: c.dep.Version,
-						Type: c.dep.typ(), Classifier: cls, Scope: c.scope, File: f})
+					a := Artifact{GroupID: c.dep.GroupID, ArtifactID: c.dep.ArtifactID, Version: c.dep.Version,
+						Type: c.dep.typ(), Classifier: cls, Scope: c.scope,
+						File: l.repoPath(c.dep.GroupID, c.dep.ArtifactID, c.dep.Version, cls, ext)}
+					if wm := l.workspaceModel(c.dep); wm != nil {
+						a.Module = true
+						a.File = filepath.Join(wm.BuildDirectory, wm.FinalName+"."+ext)
+						if _, err := os.Stat(a.File); err != nil {
+							a.File = wm.OutputDirectory
+						}
+					}
+					out = append(out, a)
 				}
 			}
 			walk(c)
@@ -250,6 +262,9 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 
 // depModel loads the effective pom of a dependency, following relocations.
 func (l *loader) depModel(n *node) (*Model, error) {
+	if wm := l.workspaceModel(n.dep); wm != nil {
+		return wm, nil
+	}
 	for hops := 0; hops < 5; hops++ {
 		d := n.dep
 		m, err := l.load(l.repoPath(d.GroupID, d.ArtifactID, d.Version, "", "pom"))
@@ -266,4 +281,17 @@ func (l *loader) depModel(n *node) (*Model, error) {
 		n.dep.GroupID, n.dep.ArtifactID, n.dep.Version = r.GroupID, r.ArtifactID, r.Version
 	}
 	return nil, fmt.Errorf("%s: too many relocations", n.dep)
+}
+
+// workspaceModel returns the reactor module d names, if it is one.
+func (l *loader) workspaceModel(d Dep) *Model {
+	p, ok := l.workspace[d.GroupID+":"+d.ArtifactID+":"+d.Version]
+	if !ok {
+		return nil
+	}
+	m, err := l.load(p)
+	if err != nil {
+		return nil
+	}
+	return m
 }
