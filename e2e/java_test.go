@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -210,5 +214,118 @@ func TestJavaMultiModule(t *testing.T) {
 	r = lb(t, dir, env, "build", "--from", "debian:java17", "-o", "oci:"+layout)
 	if r.code == 0 || !strings.Contains(r.stderr, "--module") {
 		t.Errorf("building the parent: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// serveImage unpacks a layout image and runs it with runc in the host's
+// network namespace, with env added, until the test ends. It returns when
+// the program is started (not necessarily listening).
+func serveImage(t *testing.T, layoutDir, tag string, env ...string) {
+	t.Helper()
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	tool(t, "umoci", "unpack", "--image", layoutDir+":"+tag, bundle)
+	cfgPath := filepath.Join(bundle, "config.json")
+	b, _ := os.ReadFile(cfgPath)
+	var spec map[string]any
+	if err := json.Unmarshal(b, &spec); err != nil {
+		t.Fatal(err)
+	}
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	var penv []any
+	if e, ok := proc["env"].([]any); ok {
+		penv = e
+	}
+	for _, e := range env {
+		penv = append(penv, e)
+	}
+	proc["env"] = penv
+	// Share the host's network, so the test can reach the server on loopback.
+	linux := spec["linux"].(map[string]any)
+	var ns []any
+	for _, n := range linux["namespaces"].([]any) {
+		if n.(map[string]any)["type"] != "network" {
+			ns = append(ns, n)
+		}
+	}
+	linux["namespaces"] = ns
+	b, _ = json.Marshal(spec)
+	os.WriteFile(cfgPath, b, 0o644)
+	id := "lbsrv-" + strings.ReplaceAll(filepath.Base(filepath.Dir(bundle)), "_", "")
+	logf, _ := os.Create(filepath.Join(t.TempDir(), "server.log"))
+	cmd := exec.Command("runc", "run", "--bundle", bundle, id)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		exec.Command("runc", "kill", id, "KILL").Run()
+		cmd.Wait()
+		exec.Command("runc", "delete", "-f", id).Run()
+		if t.Failed() {
+			b, _ := os.ReadFile(logf.Name())
+			t.Logf("server output:\n%s", b)
+		}
+	})
+}
+
+// httpGet polls url until it answers or the deadline passes.
+func httpGet(t *testing.T, url string, within time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var last error
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return string(b)
+			}
+			last = fmt.Errorf("%s", resp.Status)
+		} else {
+			last = err
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("GET %s: no answer within %s: %v", url, within, last)
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestJavaSpringBoot builds the Spring Boot app exploded (the classpath
+// Maven resolves, then resources and classes) and from its fat jar; both run
+// on the Debian-built java17 base and answer HTTP.
+func TestJavaSpringBoot(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "javaboot")
+	mvn(t, dir, "package", "-DskipTests")
+	env := sharedDebianEnv(t)
+	for _, mode := range []struct {
+		name string
+		args []string
+	}{
+		{"exploded", nil},
+		{"fat jar", []string{"--jar", "target/javaboot-1.0.0.jar"}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			layout := filepath.Join(t.TempDir(), "layout")
+			args := append([]string{"build", "--from", "debian:java17", "-o", "oci:" + layout, "-q"}, mode.args...)
+			mustBuild(t, dir, env, args...)
+			port := freePort(t)
+			serveImage(t, layout, "latest", fmt.Sprintf("PORT=%d", port))
+			got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/hello", port), 90*time.Second)
+			if got != "hello from spring boot as nonroot" {
+				t.Errorf("GET /hello = %q", got)
+			}
+		})
 	}
 }

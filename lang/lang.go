@@ -80,6 +80,7 @@ type Options struct {
 	JavaSysProps map[string]string
 	MainClass    string
 	Module       string // the module to build, when dir is a multi-module parent
+	Jar          string // a built jar (plain or Spring Boot) to build from instead
 	JVMFlags     []string
 	Classpath    []string
 }

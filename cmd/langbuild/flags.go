@@ -37,6 +37,7 @@ type projectFlags struct {
 
 	mainClass string
 	module    string
+	jar       string
 	jvmFlags  []string
 	classpath string
 }
@@ -54,6 +55,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
 	fl.StringArrayVar(&f.jvmFlags, "jvm-flag", nil, "Java: a JVM flag for the entrypoint (repeatable)")
@@ -124,6 +126,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			JavaSysProps: javaSysProps(),
 			MainClass:    f.mainClass,
 			Module:       f.module,
+			Jar:          f.jar,
 			JVMFlags:     f.jvmFlags,
 			Classpath:    splitClasspath(f.classpath, abs),
 		},

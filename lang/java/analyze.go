@@ -59,6 +59,13 @@ func (*Analyzer) Detect(dir string) (bool, error) {
 
 // Analyze implements lang.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+	if opts.Jar != "" {
+		jar := opts.Jar
+		if !filepath.IsAbs(jar) {
+			jar = filepath.Join(dir, jar)
+		}
+		return analyzeJar(jar, opts)
+	}
 	pom, err := filepath.Abs(filepath.Join(dir, "pom.xml"))
 	if err != nil {
 		return nil, err
