@@ -105,7 +105,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if fi, err := os.Stat(classesDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", pom, classesDir)
 	}
-	resources, classes, mains, err := scanClasses(classesDir)
+	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && pomMainClass(m) == "")
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +179,9 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	return p, nil
 }
 
-// scanClasses splits the compiled output into resources and classes and
-// finds the classes with a main method.
-func scanClasses(dir string) (resources, classes []layering.Entry, mains []string, err error) {
+// scanClasses splits the compiled output into resources and classes and,
+// when findMains is set, finds the classes with a main method.
+func scanClasses(dir string, findMains bool) (resources, classes []layering.Entry, mains []string, err error) {
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -200,7 +200,7 @@ func scanClasses(dir string) (resources, classes []layering.Entry, mains []strin
 			resources = append(resources, layering.Entry{Path: path.Join(ResourcesDir, rel), Type: layering.TypeSymlink, Linkname: target})
 		case strings.HasSuffix(rel, ".class"):
 			classes = append(classes, layering.Entry{Path: path.Join(ClassesDir, rel), Type: layering.TypeFile, Source: p})
-			if strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
+			if !findMains || strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
 				return nil
 			}
 			b, err := os.ReadFile(p)
