@@ -329,3 +329,33 @@ func TestJavaSpringBoot(t *testing.T) {
 		})
 	}
 }
+
+// TestJavaFromMaven runs langbuild from Maven: the javahello pom's langbuild
+// profile calls it through exec-maven-plugin in `mvn package`, with the
+// classpath Maven resolved.
+func TestJavaFromMaven(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "javahello")
+	layout := filepath.Join(t.TempDir(), "layout")
+	cmd := exec.Command("mvn", "-B", "-q", "package", "-DskipTests", "-Plangbuild",
+		"-Dlangbuild.bin="+langbuild, "-Dlangbuild.output=oci:"+layout)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), sharedDebianEnv(t)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("mvn package -Plangbuild: %v\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "oci:"+layout+":latest@sha256:") {
+		t.Errorf("Maven's output lacks the image reference:\n%s", out)
+	}
+	got := runLayout(t, layout, "latest")
+	if !strings.Contains(got, "hello from javahello") || !strings.Contains(got, "joined: a-b-c") {
+		t.Errorf("image built from Maven printed:\n%s", got)
+	}
+	// The same image as langbuild resolving the classpath itself.
+	own := filepath.Join(t.TempDir(), "own")
+	d := mustBuild(t, dir, sharedDebianEnv(t), "build", "--from", "debian:java17", "-o", "oci:"+own, "-q")
+	if !strings.Contains(string(out), d) {
+		t.Errorf("from Maven and on its own the digests differ: %s vs Maven's output:\n%s", d, out)
+	}
+}

@@ -94,8 +94,17 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	}
 	var arts []Artifact
 	if opts.Classpath != nil {
+		// Maven's %classpath starts with the project's own output; those
+		// classes are layered from there already.
 		for _, p := range opts.Classpath {
-			arts = append(arts, artifactFromPath(p, opts.MavenRepo))
+			if p == m.OutputDirectory || strings.HasPrefix(p, m.BuildDirectory+string(filepath.Separator)) && !strings.HasSuffix(p, ".jar") {
+				continue
+			}
+			a := artifactFromPath(p, opts.MavenRepo)
+			if wm := l.moduleAt(p); wm {
+				a.Module = true
+			}
+			arts = append(arts, a)
 		}
 	} else if arts, err = a.classpath(ctx, l, m, opts); err != nil {
 		return nil, err

@@ -109,3 +109,15 @@ func (l *loader) selectModule(m *Model, name string) (string, error) {
 	}
 	return "", &PomError{File: m.File, Msg: fmt.Sprintf("no module %q (modules: %s)", name, strings.Join(names, ", "))}
 }
+
+// moduleAt reports whether a classpath entry is a reactor module's output
+// (its jar or classes directory), not an artifact of the local repository.
+func (l *loader) moduleAt(p string) bool {
+	for _, pom := range l.workspace {
+		m, err := l.load(pom)
+		if err == nil && (strings.HasPrefix(p, m.BuildDirectory+string(filepath.Separator)) || p == m.OutputDirectory) {
+			return true
+		}
+	}
+	return false
+}
