@@ -359,3 +359,112 @@ func TestJavaFromMaven(t *testing.T) {
 		t.Errorf("from Maven and on its own the digests differ: %s vs Maven's output:\n%s", d, out)
 	}
 }
+
+// TestJavaBadInput: each mistake gives a clear error naming the file (and
+// line where there is one), a non-zero exit, no stack trace, and nothing in
+// the registry.
+func TestJavaBadInput(t *testing.T) {
+	needE2E(t)
+	env := cacheEnv(t)
+	write := func(files map[string]string) string {
+		dir := t.TempDir()
+		for name, content := range files {
+			p := filepath.Join(dir, name)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			os.WriteFile(p, []byte(content), 0o644)
+		}
+		return dir
+	}
+	const head = `<project><modelVersion>4.0.0</modelVersion><groupId>g</groupId><artifactId>bad</artifactId><version>1</version>`
+	mainClass := func(name string) string {
+		return "package p; public class " + name + " { public static void main(String[] a) {} }"
+	}
+	compiled := func(files map[string]string, sources ...string) string {
+		dir := write(files)
+		var srcs []string
+		for i, s := range sources {
+			f := filepath.Join(dir, "src", fmt.Sprintf("C%d.java", i))
+			os.MkdirAll(filepath.Dir(f), 0o755)
+			os.WriteFile(f, []byte(strings.Replace(s, "class X", fmt.Sprintf("class C%d", i), 1)), 0o644)
+			srcs = append(srcs, f)
+		}
+		if len(srcs) > 0 {
+			args := append([]string{"--release", "17", "-d", filepath.Join(dir, "target", "classes")}, srcs...)
+			if out, err := exec.Command("javac", args...).CombinedOutput(); err != nil {
+				t.Fatalf("javac: %v %s", err, out)
+			}
+		}
+		return dir
+	}
+	corrupt := compiled(map[string]string{"pom.xml": head + "</project>"}, mainClass("X"))
+	os.WriteFile(filepath.Join(corrupt, "target/classes/p/C0.class"), []byte{0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 61, 0, 12, 1}, 0o644)
+	badJar := write(map[string]string{"pom.xml": head + "</project>", "app.jar": "PK\x03\x04 broken"})
+	for _, tc := range []struct {
+		name string
+		dir  string
+		args []string
+		want []string
+	}{
+		{"malformed pom", write(map[string]string{"pom.xml": head + "\n<dependencies>\n<dependency>\n</project>"}), nil, []string{"pom.xml:4", "malformed XML"}},
+		{"missing parent", write(map[string]string{"pom.xml": "<project>\n<parent><groupId>g</groupId><artifactId>nowhere</artifactId><version>9</version></parent>\n<artifactId>a</artifactId></project>"}), nil, []string{"pom.xml:2", "parent g:nowhere:9"}},
+		{"undefined property", write(map[string]string{"pom.xml": head + "\n<dependencies><dependency><groupId>g</groupId><artifactId>x</artifactId>\n<version>${x.version}</version></dependency></dependencies></project>"}), nil, []string{"pom.xml:3", "${x.version} is not defined"}},
+		{"not compiled", write(map[string]string{"pom.xml": head + "</project>"}), nil, []string{"run `mvn compile`"}},
+		{"several mains", compiled(map[string]string{"pom.xml": head + "</project>"}, mainClass("X"), mainClass("X")), nil, []string{"several classes have a main method (p.C0, p.C1)"}},
+		{"no main", compiled(map[string]string{"pom.xml": head + "</project>"}, "package p; class X {}"), nil, []string{"no class with a main method"}},
+		{"corrupt class", corrupt, nil, []string{"C0.class", "truncated"}},
+		{"corrupt jar", badJar, []string{"--jar", "app.jar"}, []string{"app.jar", "is it a jar?"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"build", "--from", "builtin:static", "-o", registry + "/bad/java:x"}, tc.args...)
+			r := lb(t, tc.dir, env, args...)
+			if r.code == 0 {
+				t.Fatalf("exit 0")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stderr, "goroutine ") || strings.Contains(r.stderr, "panic") {
+				t.Errorf("stack trace:\n%s", r.stderr)
+			}
+		})
+	}
+	resp, err := http.Get("http://" + direct + "/v2/bad/java/tags/list")
+	if err == nil {
+		defer resp.Body.Close()
+		if resp.StatusCode == 200 {
+			b, _ := io.ReadAll(resp.Body)
+			t.Errorf("failed builds left tags: %s", b)
+		}
+	}
+}
+
+// TestJavaFetchesWhatIsMissing: with an empty local repository (Maven's own
+// settings point at it), langbuild says it runs Maven once to fetch what is
+// missing, then resolves natively and builds the same image.
+func TestJavaFetchesWhatIsMissing(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "javahello")
+	mvn(t, dir, "compile")
+	env := sharedDebianEnv(t)
+	want := mustBuild(t, dir, env, "build", "--from", "debian:java17", "-o", "oci:"+filepath.Join(t.TempDir(), "a"), "-q")
+
+	home := t.TempDir()
+	repo := filepath.Join(t.TempDir(), "repo")
+	os.MkdirAll(filepath.Join(home, ".m2"), 0o755)
+	os.WriteFile(filepath.Join(home, ".m2", "settings.xml"), []byte("<settings><localRepository>"+repo+"</localRepository></settings>"), 0o644)
+	r := lb(t, dir, append(env, "HOME="+home), "build", "--from", "debian:java17", "-o", "oci:"+filepath.Join(t.TempDir(), "b"))
+	if r.code != 0 {
+		t.Fatalf("build with an empty local repository: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "running Maven once to fetch") {
+		t.Errorf("stderr does not say Maven ran:\n%s", r.stderr)
+	}
+	if got := digestOf(r.stdout); got != want {
+		t.Errorf("digest %s, want %s (the same classpath from the other repository)", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "com/google/guava/guava/33.5.0-jre/guava-33.5.0-jre.jar")); err != nil {
+		t.Errorf("Maven did not fill the configured local repository: %v", err)
+	}
+}

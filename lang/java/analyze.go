@@ -75,6 +75,15 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	}
 	l := newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
 	m, err := l.load(pom)
+	if errors.Is(err, ErrMissing) && !opts.PlanOnly {
+		// A parent or BOM not downloaded yet: Maven fetches it.
+		notify(opts, fmt.Sprintf("%v: running Maven once to fetch it", err))
+		if _, merr := runMaven(ctx, pom, filepath.Dir(pom), opts); merr != nil {
+			return nil, fmt.Errorf("%w\n(and Maven could not fetch it: %v)", err, merr)
+		}
+		l = newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
+		m, err = l.load(pom)
+	}
 	if err != nil {
 		return nil, err
 	}

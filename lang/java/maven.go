@@ -90,7 +90,7 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 	switch {
 	case errors.Is(err, ErrMissing):
 		notify(opts, fmt.Sprintf("%s: running Maven once to fetch what the local repository lacks (%v)", m.File, err))
-		if _, merr := runMaven(ctx, m, opts); merr != nil {
+		if _, merr := runMaven(ctx, m.File, m.Dir, opts); merr != nil {
 			return nil, merr
 		}
 		l.models = map[string]*Model{}
@@ -100,7 +100,7 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 		arts, files, err = l.resolve(m)
 	case errors.As(err, &unsup):
 		notify(opts, fmt.Sprintf("%s: letting Maven resolve: %v", m.File, err))
-		arts, err = runMaven(ctx, m, opts)
+		arts, err = runMaven(ctx, m.File, m.Dir, opts)
 		byMaven = true
 	}
 	if err != nil {
@@ -159,7 +159,7 @@ func notify(opts lang.Options, msg string) {
 
 // runMaven runs `mvn dependency:build-classpath` (./mvnw when the project has
 // it) for the runtime scope and reads the classpath it prints.
-func runMaven(ctx context.Context, m *Model, opts lang.Options) ([]Artifact, error) {
+func runMaven(ctx context.Context, pom, dir string, opts lang.Options) ([]Artifact, error) {
 	out, err := os.CreateTemp("", "langbuild-classpath-")
 	if err != nil {
 		return nil, err
@@ -167,7 +167,7 @@ func runMaven(ctx context.Context, m *Model, opts lang.Options) ([]Artifact, err
 	out.Close()
 	defer os.Remove(out.Name())
 	mvn := "mvn"
-	for d := m.Dir; ; d = filepath.Dir(d) {
+	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "mvnw")); err == nil {
 			mvn = filepath.Join(d, "mvnw")
 			break
@@ -176,14 +176,14 @@ func runMaven(ctx context.Context, m *Model, opts lang.Options) ([]Artifact, err
 			break
 		}
 	}
-	args := []string{"-B", "-q", "-f", m.File,
+	args := []string{"-B", "-q", "-f", pom,
 		"org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath",
 		"-Dmdep.outputFile=" + out.Name(), "-DincludeScope=runtime"}
 	if opts.MavenRepo != "" {
 		args = append(args, "-Dmaven.repo.local="+opts.MavenRepo)
 	}
 	cmd := exec.CommandContext(ctx, mvn, args...)
-	cmd.Dir = m.Dir
+	cmd.Dir = dir
 	cmd.Env = opts.Env
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf

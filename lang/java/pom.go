@@ -84,7 +84,10 @@ type PomError struct {
 	File string
 	Line int
 	Msg  string
+	Err  error // what it wraps, if anything (ErrMissing for a missing parent)
 }
+
+func (e *PomError) Unwrap() error { return e.Err }
 
 func (e *PomError) Error() string {
 	if e.Line > 0 {
@@ -481,8 +484,8 @@ func (l *loader) loadParent(r *raw, pp *gopom.Parent) (*Model, error) {
 	}
 	m, err := l.load(l.repoPath(g, a, v, "", "pom"))
 	if errors.Is(err, ErrMissing) {
-		return nil, &PomError{File: r.file, Line: r.lineOf("<parent>"),
-			Msg: fmt.Sprintf("parent %s:%s:%s is neither at %s nor in the local repository %s (%v)", g, a, v, rel, l.repo, ErrMissing)}
+		return nil, &PomError{File: r.file, Line: r.lineOf("<parent>"), Err: ErrMissing,
+			Msg: fmt.Sprintf("parent %s:%s:%s is neither at %s nor in the local repository %s", g, a, v, rel, l.repo)}
 	}
 	return m, err
 }
