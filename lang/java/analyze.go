@@ -73,61 +73,19 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if opts.MavenRepo == "" {
 		return nil, errors.New("java: no local Maven repository given")
 	}
-	l := newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
-	m, err := l.load(pom)
-	if errors.Is(err, ErrMissing) && !opts.PlanOnly {
-		// A parent or BOM not downloaded yet: Maven fetches it.
-		notify(opts, fmt.Sprintf("%v: running Maven once to fetch it", err))
-		if _, merr := runMaven(ctx, pom, filepath.Dir(pom), opts); merr != nil {
-			return nil, fmt.Errorf("%w\n(and Maven could not fetch it: %v)", err, merr)
-		}
-		l = newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
-		m, err = l.load(pom)
-	}
+	info, arts, err := a.project(ctx, pom, opts)
 	if err != nil {
 		return nil, err
 	}
-	if m.Packaging == "pom" {
-		if opts.Module == "" {
-			return nil, &PomError{File: pom, Msg: fmt.Sprintf("packaging is pom (a parent or aggregator): name a module with --module (%s), or build in its directory", strings.Join(m.Modules, ", "))}
-		}
-		if pom, err = l.selectModule(m, opts.Module); err != nil {
-			return nil, err
-		}
-		if m, err = l.load(pom); err != nil {
-			return nil, err
-		}
-	}
-	if l.workspace, err = l.reactor(pom); err != nil {
-		return nil, err
-	}
-	var arts []Artifact
-	if opts.Classpath != nil {
-		// Maven's %classpath starts with the project's own output; those
-		// classes are layered from there already.
-		for _, p := range opts.Classpath {
-			if p == m.OutputDirectory || strings.HasPrefix(p, m.BuildDirectory+string(filepath.Separator)) && !strings.HasSuffix(p, ".jar") {
-				continue
-			}
-			a := artifactFromPath(p, opts.MavenRepo)
-			if wm := l.moduleAt(p); wm {
-				a.Module = true
-			}
-			arts = append(arts, a)
-		}
-	} else if arts, err = a.classpath(ctx, l, m, opts); err != nil {
-		return nil, err
-	}
-
-	classesDir := m.OutputDirectory
+	classesDir := info.OutputDirectory
 	if fi, err := os.Stat(classesDir); err != nil || !fi.IsDir() {
-		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", pom, classesDir)
+		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", info.File, classesDir)
 	}
-	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && pomMainClass(m) == "")
+	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && info.PomMain == "")
 	if err != nil {
 		return nil, err
 	}
-	mainClass, err := chooseMain(opts.MainClass, m, mains, classesDir)
+	mainClass, err := chooseMain(opts.MainClass, info, mains, classesDir)
 	if err != nil {
 		return nil, err
 	}
@@ -161,14 +119,14 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	}
 	cpString := strings.Join(append([]string{ResourcesDir, ClassesDir}, cp...), ":")
 
-	rel := javaRelease(m)
+	rel := info.Release
 	entrypoint := append([]string{"java"}, opts.JVMFlags...)
 	if rel > 0 && rel < 9 {
 		entrypoint = append(entrypoint, "-cp", ResourcesDir+":"+ClassesDir+":"+LibsDir+"/*", mainClass)
 	} else {
 		entrypoint = append(entrypoint, "-cp", "@"+ClasspathFile, mainClass)
 	}
-	extra, err := extraFiles(m.Dir)
+	extra, err := extraFiles(info.Dir)
 	if err != nil {
 		return nil, err
 	}
@@ -244,20 +202,20 @@ func scanClasses(dir string, findMains bool) (resources, classes []layering.Entr
 // chooseMain: the flag, then the pom (exec-maven-plugin mainClass,
 // maven-jar-plugin's manifest mainClass, Spring Boot's start-class or its
 // plugin's mainClass), then the only class with a main method.
-func chooseMain(flag string, m *Model, mains []string, classesDir string) (string, error) {
+func chooseMain(flag string, info projectInfo, mains []string, classesDir string) (string, error) {
 	if flag != "" {
 		return flag, nil
 	}
-	if c := pomMainClass(m); c != "" {
-		return c, nil
+	if info.PomMain != "" {
+		return info.PomMain, nil
 	}
 	switch len(mains) {
 	case 1:
 		return mains[0], nil
 	case 0:
-		return "", fmt.Errorf("%s: no class with a main method in %s: name one with --main-class or the exec-maven-plugin's <mainClass>", m.File, classesDir)
+		return "", fmt.Errorf("%s: no class with a main method in %s: name one with --main-class or the exec-maven-plugin's <mainClass>", info.File, classesDir)
 	}
-	return "", fmt.Errorf("%s: several classes have a main method (%s): name one with --main-class or the exec-maven-plugin's <mainClass>", m.File, strings.Join(mains, ", "))
+	return "", fmt.Errorf("%s: several classes have a main method (%s): name one with --main-class or the exec-maven-plugin's <mainClass>", info.File, strings.Join(mains, ", "))
 }
 
 func pomMainClass(m *Model) string {

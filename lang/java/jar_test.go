@@ -49,13 +49,13 @@ func TestPlainJar(t *testing.T) {
 func TestBootJar(t *testing.T) {
 	dir := t.TempDir()
 	writeJar(t, filepath.Join(dir, "boot.jar"), map[string]string{
-		"META-INF/MANIFEST.MF":            "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\nStart-Class: p.App\n\n",
-		"BOOT-INF/classes/p/App.class":    "class",
-		"BOOT-INF/classes/app.properties": "a=b",
-		"BOOT-INF/lib/b-1.0.jar":          "b",
-		"BOOT-INF/lib/a-2.0-SNAPSHOT.jar": "a",
-		"BOOT-INF/classpath.idx":          "- \"BOOT-INF/lib/b-1.0.jar\"\n- \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n",
-		"BOOT-INF/layers.idx":             "- \"dependencies\":\n  - \"BOOT-INF/lib/b-1.0.jar\"\n- \"snapshot-dependencies\":\n  - \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n- \"application\":\n  - \"BOOT-INF/classes/\"\n",
+		"META-INF/MANIFEST.MF":                                     "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\nStart-Class: p.App\n\n",
+		"BOOT-INF/classes/p/App.class":                             "class",
+		"BOOT-INF/classes/app.properties":                          "a=b",
+		"BOOT-INF/lib/b-1.0.jar":                                   "b",
+		"BOOT-INF/lib/a-2.0-SNAPSHOT.jar":                          "a",
+		"BOOT-INF/classpath.idx":                                   "- \"BOOT-INF/lib/b-1.0.jar\"\n- \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n",
+		"BOOT-INF/layers.idx":                                      "- \"dependencies\":\n  - \"BOOT-INF/lib/b-1.0.jar\"\n- \"snapshot-dependencies\":\n  - \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n- \"application\":\n  - \"BOOT-INF/classes/\"\n",
 		"org/springframework/boot/loader/launch/JarLauncher.class": "loader",
 	})
 	plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: filepath.Join(dir, "boot.jar"), WorkDir: t.TempDir()})

@@ -44,9 +44,29 @@ func LocalRepository(home, mavenHome string) string {
 	return filepath.Join(home, ".m2", "repository")
 }
 
-// resolution is a cached classpath with the poms it was computed from.
+// projectInfo is what the analyzer needs of the effective model beyond the
+// classpath; it is cached with it.
+type projectInfo struct {
+	File, Dir                       string
+	OutputDirectory, BuildDirectory string
+	PomMain                         string
+	Release                         int
+}
+
+func infoOf(m *Model) projectInfo {
+	return projectInfo{File: m.File, Dir: m.Dir, OutputDirectory: m.OutputDirectory, BuildDirectory: m.BuildDirectory,
+		PomMain: pomMainClass(m), Release: javaRelease(m)}
+}
+
+// resolutionVersion changes whenever what is cached, or how it is computed,
+// changes, so that an older record is not trusted.
+const resolutionVersion = 2
+
+// resolution is a cached analysis with the poms it was computed from.
 type resolution struct {
+	V         int         `json:"v"`
 	Inputs    []fileStamp `json:"inputs"`
+	Info      projectInfo `json:"info"`
 	Artifacts []Artifact  `json:"artifacts"`
 	ByMaven   bool        `json:"byMaven"`
 }
@@ -65,15 +85,17 @@ func stamp(p string) (fileStamp, error) {
 	return fileStamp{Path: p, Size: fi.Size(), MTime: fi.ModTime().UnixNano()}, nil
 }
 
-// classpath resolves the module's runtime classpath: from the cache when no
-// pom involved changed; natively; or, when the local repository lacks
-// something or the poms use what the native resolver does not handle, by
-// running Maven once (which fetches from the repositories Maven is
+// project reads the module's effective model and resolves its runtime
+// classpath: from the cache when no pom involved (the module's, its parents',
+// imported BOMs', every dependency's) changed since, which costs a stat per
+// pom and no XML parsing; natively otherwise; or, when the local repository
+// lacks something or the poms use what the native resolver does not handle,
+// by running Maven once (which fetches from the repositories Maven is
 // configured with) and carrying on.
-func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang.Options) ([]Artifact, error) {
+func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (projectInfo, []Artifact, error) {
 	cacheFile := ""
-	if opts.WorkDir != "" {
-		h := sha256.Sum256([]byte(m.File + "\x00" + l.repo))
+	if opts.WorkDir != "" && opts.Module == "" && opts.Classpath == nil {
+		h := sha256.Sum256([]byte(pom + "\x00" + opts.MavenRepo))
 		dir := filepath.Join(opts.WorkDir, "java")
 		if err := os.MkdirAll(dir, 0o755); err == nil {
 			cacheFile = filepath.Join(dir, hex.EncodeToString(h[:12])+".json")
@@ -81,9 +103,53 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 	}
 	if cacheFile != "" {
 		if r, ok := loadResolution(cacheFile); ok {
-			return r.Artifacts, nil
+			return r.Info, r.Artifacts, nil
 		}
 	}
+
+	l := newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
+	m, err := l.load(pom)
+	if errors.Is(err, ErrMissing) && !opts.PlanOnly {
+		// A parent or BOM not downloaded yet: Maven fetches it.
+		notify(opts, fmt.Sprintf("%v: running Maven once to fetch it", err))
+		if _, merr := runMaven(ctx, pom, filepath.Dir(pom), opts); merr != nil {
+			return projectInfo{}, nil, fmt.Errorf("%w\n(and Maven could not fetch it: %v)", err, merr)
+		}
+		l = newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
+		m, err = l.load(pom)
+	}
+	if err != nil {
+		return projectInfo{}, nil, err
+	}
+	if m.Packaging == "pom" {
+		if opts.Module == "" {
+			return projectInfo{}, nil, &PomError{File: pom, Msg: fmt.Sprintf("packaging is pom (a parent or aggregator): name a module with --module (%s), or build in its directory", strings.Join(m.Modules, ", "))}
+		}
+		if pom, err = l.selectModule(m, opts.Module); err != nil {
+			return projectInfo{}, nil, err
+		}
+		if m, err = l.load(pom); err != nil {
+			return projectInfo{}, nil, err
+		}
+	}
+	if l.workspace, err = l.reactor(pom); err != nil {
+		return projectInfo{}, nil, err
+	}
+	if opts.Classpath != nil {
+		// Maven's %classpath starts with the project's own output; those
+		// classes are layered from there already.
+		var arts []Artifact
+		for _, p := range opts.Classpath {
+			if p == m.OutputDirectory || strings.HasPrefix(p, m.BuildDirectory+string(filepath.Separator)) && !strings.HasSuffix(p, ".jar") {
+				continue
+			}
+			a := artifactFromPath(p, opts.MavenRepo)
+			a.Module = l.moduleAt(p)
+			arts = append(arts, a)
+		}
+		return infoOf(m), arts, nil
+	}
+
 	arts, files, err := l.resolve(m)
 	byMaven := false
 	var unsup *unsupportedError
@@ -91,11 +157,13 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 	case errors.Is(err, ErrMissing):
 		notify(opts, fmt.Sprintf("%s: running Maven once to fetch what the local repository lacks (%v)", m.File, err))
 		if _, merr := runMaven(ctx, m.File, m.Dir, opts); merr != nil {
-			return nil, merr
+			return projectInfo{}, nil, merr
 		}
-		l.models = map[string]*Model{}
+		ws := l.workspace
+		l = newLoader(opts.MavenRepo, opts.Env, opts.JavaSysProps)
+		l.workspace = ws
 		if m, err = l.load(m.File); err != nil {
-			return nil, err
+			return projectInfo{}, nil, err
 		}
 		arts, files, err = l.resolve(m)
 	case errors.As(err, &unsup):
@@ -104,12 +172,13 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 		byMaven = true
 	}
 	if err != nil {
-		return nil, err
+		return projectInfo{}, nil, err
 	}
+	info := infoOf(m)
 	if cacheFile != "" {
-		r := resolution{Artifacts: arts, ByMaven: byMaven}
+		r := resolution{V: resolutionVersion, Info: info, Artifacts: arts, ByMaven: byMaven}
 		seen := map[string]bool{}
-		for _, f := range append(files, m.File) {
+		for _, f := range append(append(files, m.File), l.workspacePoms()...) {
 			if seen[f] {
 				continue
 			}
@@ -125,7 +194,7 @@ func (a *Analyzer) classpath(ctx context.Context, l *loader, m *Model, opts lang
 			}
 		}
 	}
-	return arts, nil
+	return info, arts, nil
 }
 
 func loadResolution(file string) (*resolution, bool) {
@@ -134,7 +203,7 @@ func loadResolution(file string) (*resolution, bool) {
 		return nil, false
 	}
 	var r resolution
-	if json.Unmarshal(b, &r) != nil || len(r.Inputs) == 0 {
+	if json.Unmarshal(b, &r) != nil || r.V != resolutionVersion || len(r.Inputs) == 0 {
 		return nil, false
 	}
 	for _, in := range r.Inputs {

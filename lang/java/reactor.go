@@ -121,3 +121,12 @@ func (l *loader) moduleAt(p string) bool {
 	}
 	return false
 }
+
+// workspacePoms lists the reactor's poms, which a cached analysis depends on.
+func (l *loader) workspacePoms() []string {
+	var out []string
+	for _, p := range l.workspace {
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Benchmarks langbuild against Jib (jib-maven-plugin) on the same Maven
+# project and the same local registry (Debian's docker-registry on a free
+# loopback port), side by side, and prints medians and ratios:
+#   cold    new repository, empty tool caches (Maven's local repository stays)
+#   change  one class changed and recompiled (the compile is not timed)
+#   no-op   nothing changed
+# Jib is timed as `mvn jib:build` after the compile (Maven's start-up and
+# resolution are part of Jib's cost); langbuild as `langbuild build`.
+#
+#   bench/java.sh [REPS]        (default 5)
+#
+# The project is testprojects/javaboot plus heavy libraries, about 100 MB of
+# jars. Needs docker-registry (scripts/test.sh installs it), mvn and the
+# machine's apt sources (for the java17 base both tools build on).
+set -euo pipefail
+REPS=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
+W=$(mktemp -d)
+trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+LB="$W/langbuild"
+export XDG_CACHE_HOME="$W/xdg"
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$PORT
+mkdir -p "$W/registry"
+cat > "$W/registry/config.yml" <<EOF
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $W/registry/data}}
+http: {addr: $REG, secret: bench}
+EOF
+docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
+for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+
+# The same base for both: the Debian-built java17, pushed to the registry.
+BASE_DIGEST=$("$LB" base build --preset java17 -o "$REG/base:java17" -q | sed 's/.*@//')
+BASE="$REG/base@$BASE_DIGEST"
+
+cp -r "$ROOT/testprojects/javaboot" "$W/proj"
+cd "$W/proj"
+python3 - <<'EOF'
+p = "pom.xml"
+s = open(p).read()
+heavy = [("com.ibm.icu", "icu4j", "76.1"), ("org.apache.poi", "poi-ooxml", "5.3.0"),
+         ("org.bouncycastle", "bcprov-jdk18on", "1.79"), ("org.apache.groovy", "groovy", "4.0.24"),
+         ("org.jetbrains.kotlin", "kotlin-stdlib", "2.1.0"), ("com.google.guava", "guava", "33.5.0-jre"),
+         ("org.apache.lucene", "lucene-core", "9.12.0"), ("org.scala-lang", "scala-library", "2.13.15"),
+         ("com.h2database", "h2", "2.3.232"), ("org.eclipse.jdt", "ecj", "3.40.0")]
+deps = "".join(f"<dependency><groupId>{g}</groupId><artifactId>{a}</artifactId><version>{v}</version></dependency>" for g, a, v in heavy)
+s = s.replace("</dependencies>", deps + "</dependencies>", 1)
+s = s.replace("<plugins>", """<plugins>
+      <plugin><groupId>com.google.cloud.tools</groupId><artifactId>jib-maven-plugin</artifactId><version>3.5.2</version>
+        <configuration><allowInsecureRegistries>true</allowInsecureRegistries></configuration></plugin>""", 1)
+open(p, "w").write(s)
+EOF
+mvn -q -B compile dependency:build-classpath -Dmdep.outputFile="$W/cp.txt" -DincludeScope=runtime >/dev/null
+MB=$(tr ':' '\n' < "$W/cp.txt" | xargs du -cb | tail -1 | awk '{printf "%.0f", $1/1e6}')
+# Warm Jib's plugin resolution so the first timed run does not download it.
+mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/warm/jib" >/dev/null
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+time_it() {
+  local f=$1; shift
+  local s; s=$(now)
+  "$@" >"$W/last.out" 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.out" "$W/last.err" | tail -n 25 >&2; exit 1; }
+  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
+}
+jib() { mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/jib/$1" -Djib.applicationCache="$W/jibcache-$1"; }
+lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
+n=0
+change() { n=$((n+1)); sed -i "s/return \"hello from spring boot as \"/return \"hello $n from spring boot as \"/; s/return \"hello [0-9]* from spring boot as \"/return \"hello $n from spring boot as \"/" src/main/java/dev/langbuild/boot/BootApp.java; mvn -q -B -o compile >/dev/null; }
+
+for i in $(seq "$REPS"); do
+  rm -rf "$XDG_CACHE_HOME/langbuild/layers" "$XDG_CACHE_HOME/langbuild/stat" "$XDG_CACHE_HOME/google-cloud-tools-java"
+  time_it jib.cold jib "r$i"
+  time_it lb.cold lb "r$i"
+  change; time_it jib.change jib "r$i"
+  change; time_it lb.change lb "r$i"
+  time_it jib.noop jib "r$i"
+  time_it lb.noop lb "r$i"
+done
+
+python3 - "$W" "$REPS" "$MB" <<'EOF'
+import statistics, sys
+w, reps, mb = sys.argv[1:]
+med = lambda f: statistics.median(float(x) for x in open(f"{w}/{f}"))
+print(f"Maven project (Spring Boot + libraries, {mb} MB of jars), {reps} runs each, median seconds")
+print(f"{'scenario':<8} {'langbuild':>10} {'jib':>8} {'lb/jib':>7}")
+for s in ("cold", "change", "noop"):
+    l, j = med(f"lb.{s}"), med(f"jib.{s}")
+    print(f"{s:<8} {l:>10.3f} {j:>8.3f} {l/j:>7.3f}")
+EOF
