@@ -28,7 +28,7 @@ func mvn(t *testing.T, dir string, args ...string) string {
 }
 
 // javaProjects are the Maven test projects (module directories).
-var javaProjects = []string{"javahello", "javarules/app"}
+var javaProjects = []string{"javahello", "javarules/app", "javaboot"}
 
 // TestJavaClasspathMatchesMaven is the differential test: for every Java
 // test project, the runtime classpath langbuild resolves natively is the one
@@ -199,6 +199,9 @@ func TestJavaMultiModule(t *testing.T) {
 
 	ref := registry + "/javamulti:e2e"
 	d1 := mustBuild(t, dir, env, "build", "--module", "app", "--from", "debian:java17", "-o", ref, "-q")
+	if out := tool(t, "crane", "validate", "--remote", registry+"/javamulti@"+d1); !strings.Contains(out, "PASS") {
+		t.Errorf("crane validate: %s", out)
+	}
 	got := runImage(t, ref)
 	for _, w := range []string{`{"greeting":"hello from core, multi"}`, "snaplib 0.1-SNAPSHOT", "app resource: javamulti-app"} {
 		if !strings.Contains(got, w) {
@@ -320,6 +323,9 @@ func TestJavaSpringBoot(t *testing.T) {
 			layout := filepath.Join(t.TempDir(), "layout")
 			args := append([]string{"build", "--from", "debian:java17", "-o", "oci:" + layout, "-q"}, mode.args...)
 			mustBuild(t, dir, env, args...)
+			if got := tool(t, "oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", layout); !strings.Contains(got, "OK") {
+				t.Errorf("oci-image-tool: %s", got)
+			}
 			port := freePort(t)
 			serveImage(t, layout, "latest", fmt.Sprintf("PORT=%d", port))
 			got := httpGet(t, fmt.Sprintf("http://127.0.0.1:%d/hello", port), 90*time.Second)
@@ -466,5 +472,21 @@ func TestJavaFetchesWhatIsMissing(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(repo, "com/google/guava/guava/33.5.0-jre/guava-33.5.0-jre.jar")); err != nil {
 		t.Errorf("Maven did not fill the configured local repository: %v", err)
+	}
+}
+
+// TestJavaRules runs the javarules image: a BOM-managed Jackson, a relocated
+// driver and a classifier jar on the classpath, on the Debian java17 base.
+func TestJavaRules(t *testing.T) {
+	needE2E(t)
+	dir := filepath.Join(copyProject(t, "javarules"), "app")
+	mvn(t, dir, "compile")
+	ref := registry + "/javarules:e2e"
+	d := mustBuild(t, dir, sharedDebianEnv(t), "build", "--from", "debian:java17", "-o", ref, "-q")
+	if out := tool(t, "crane", "validate", "--remote", registry+"/javarules@"+d); !strings.Contains(out, "PASS") {
+		t.Errorf("crane validate: %s", out)
+	}
+	if got := runImage(t, ref); !strings.Contains(got, `{"rules":"ok"}`) {
+		t.Errorf("javarules printed:\n%s", got)
 	}
 }

@@ -100,3 +100,24 @@ func TestBadJars(t *testing.T) {
 		}
 	}
 }
+
+func TestDuplicateJarNames(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "g1", "util-1.0.jar")
+	b := filepath.Join(dir, "g2", "util-1.0.jar")
+	os.MkdirAll(filepath.Dir(a), 0o755)
+	os.MkdirAll(filepath.Dir(b), 0o755)
+	os.WriteFile(a, []byte("one jar"), 0o644)
+	os.WriteFile(b, []byte("another jar, same size?"), 0o644)
+	es, err := libEntries([]Artifact{{File: a}, {File: b}, {File: filepath.Join(dir, "g1", "util-1.0.jar")}})
+	if err == nil && es[0].Path == es[1].Path {
+		t.Errorf("two different jars share %s", es[0].Path)
+	}
+	if err != nil || !strings.HasPrefix(es[0].Path, "/app/libs/util-1.0-") || !strings.HasSuffix(es[0].Path, ".jar") {
+		t.Errorf("entries %+v %v", es, err)
+	}
+	h, _ := fileHash(a)
+	if es[0].Path != "/app/libs/util-1.0-"+h[:12]+".jar" {
+		t.Errorf("suffix is not the content hash: %s", es[0].Path)
+	}
+}
