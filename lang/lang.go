@@ -81,8 +81,13 @@ type Options struct {
 	MainClass    string
 	Module       string // the module to build, when dir is a multi-module parent
 	Jar          string // a built jar (plain or Spring Boot) to build from instead
-	JVMFlags     []string
-	Classpath    []string
+
+	// Node: the file to run instead of the derived one, and whether native
+	// addons built for another platform may go into the image.
+	NodeMain    string
+	AllowNative bool
+	JVMFlags    []string
+	Classpath   []string
 }
 
 // ErrNotDetected is returned by Select when no analyzer recognises the directory.

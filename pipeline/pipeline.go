@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -150,6 +151,16 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		return nil, br.err
 	}
 	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
+	if plan.Facts["node.entrypoint"] == "base" && plan.Config.Entrypoint == nil {
+		// The plan's Cmd is a script for the base's node entrypoint.
+		cf, err := br.b.Image.ConfigFile()
+		if err != nil {
+			return nil, err
+		}
+		if len(cf.Config.Entrypoint) == 0 || !strings.HasSuffix(cf.Config.Entrypoint[0], "node") {
+			return nil, fmt.Errorf("base %s has no node entrypoint (it has %q): use a Node base such as debian:nodejs or %s", br.b.Name, cf.Config.Entrypoint, opts.Defaults["node"])
+		}
+	}
 
 	// The compile succeeded: while the layers are compressed, the publisher
 	// may authenticate and bring the base's layers into place.

@@ -247,6 +247,15 @@ func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, e
 		User:       fmt.Sprint(Nonroot),
 		WorkingDir: "/home/nonroot",
 	}
+	// As distroless's nodejs images do, a base with node runs node: an app
+	// image then only names its script.
+	for _, x := range xs {
+		for _, e := range x.Entries {
+			if e.Path == "/usr/bin/node" {
+				p.Config.Entrypoint = []string{"/usr/bin/node"}
+			}
+		}
+	}
 	return p, nil
 }
 

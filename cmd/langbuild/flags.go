@@ -35,11 +35,13 @@ type projectFlags struct {
 	ports    []string
 	apt      aptFlags
 
-	mainClass string
-	module    string
-	jar       string
-	jvmFlags  []string
-	classpath string
+	mainClass   string
+	nodeMain    string
+	allowNative bool
+	module      string
+	jar         string
+	jvmFlags    []string
+	classpath   string
 }
 
 func (f *projectFlags) register(cmd *cobra.Command) {
@@ -55,6 +57,8 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.env, "env", nil, "KEY=VALUE environment variable in the image (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "KEY=VALUE image label (repeatable)")
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
+	fl.StringVar(&f.nodeMain, "main", "", "Node: the file to run (default: the start script's file, \"main\", server.js or index.js)")
+	fl.BoolVar(&f.allowNative, "allow-native", false, "Node: put native addons built on this machine into an image for another platform")
 	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
@@ -127,6 +131,8 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			MainClass:    f.mainClass,
 			Module:       f.module,
 			Jar:          f.jar,
+			NodeMain:     f.nodeMain,
+			AllowNative:  f.allowNative,
 			JVMFlags:     f.jvmFlags,
 			Classpath:    splitClasspath(f.classpath, abs),
 		},

@@ -7,11 +7,12 @@ import (
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/lang/golang"
 	"github.com/langbuild/langbuild/lang/java"
+	"github.com/langbuild/langbuild/lang/node"
 )
 
 // analyzers is the explicit list of languages langbuild knows, tried in order.
 func analyzers() []lang.Analyzer {
-	return []lang.Analyzer{golang.New(), java.New()}
+	return []lang.Analyzer{golang.New(), java.New(), node.New()}
 }
 
 // defaultBases is the base per language when --from is not given.
@@ -19,6 +20,7 @@ var defaultBases = map[string]string{
 	"go":     base.DefaultGo,
 	"java":   base.DefaultJava17,
 	"java21": base.DefaultJava21,
+	"node":   base.DefaultNode,
 }
 
 func newRoot() *cobra.Command {

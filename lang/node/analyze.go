@@ -1,0 +1,447 @@
+// Package node plans images of Node.js applications from the node_modules the
+// user installed: the lockfile's production closure only (no dev
+// dependencies), symlinks kept as symlinks (node_modules/.bin, workspace
+// links), third-party packages, workspace packages, links and the app's own
+// files each in their own layers, and an entrypoint derived statically, never
+// through npm or a shell.
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+)
+
+const (
+	// AppDir is where the app goes in the image.
+	AppDir = "/app"
+	// FactEntrypoint says the image runs node through the base's entrypoint.
+	FactEntrypoint = "node.entrypoint"
+	// FactNative lists native addons found in the production closure.
+	FactNative = "node.native"
+)
+
+// Analyzer is the Node analyzer.
+type Analyzer struct{}
+
+// New returns the Node analyzer.
+func New() *Analyzer { return &Analyzer{} }
+
+// Name implements lang.Analyzer.
+func (*Analyzer) Name() string { return "node" }
+
+// Marker implements lang.Marker.
+func (*Analyzer) Marker() string { return "package.json" }
+
+// Detect implements lang.Analyzer.
+func (*Analyzer) Detect(dir string) (bool, error) {
+	fi, err := os.Stat(filepath.Join(dir, "package.json"))
+	return err == nil && !fi.IsDir(), nil
+}
+
+type packageJSON struct {
+	Name       string            `json:"name"`
+	Version    string            `json:"version"`
+	Main       string            `json:"main"`
+	Scripts    map[string]string `json:"scripts"`
+	Files      []string          `json:"files"`
+	Workspaces json.RawMessage   `json:"workspaces"`
+}
+
+type lockEntry struct {
+	Version          string            `json:"version"`
+	Resolved         string            `json:"resolved"`
+	Integrity        string            `json:"integrity"`
+	Link             bool              `json:"link"`
+	Dev              bool              `json:"dev"`
+	Optional         bool              `json:"optional"`
+	DevOptional      bool              `json:"devOptional"`
+	HasInstallScript bool              `json:"hasInstallScript"`
+	Bin              map[string]string `json:"-"`
+}
+
+type lockfile struct {
+	LockfileVersion int                  `json:"lockfileVersion"`
+	Packages        map[string]lockEntry `json:"packages"`
+}
+
+// readJSON decodes a file, turning syntax errors into file:line:column.
+func readJSON(file string, v any) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			l, c := position(b, se.Offset)
+			return fmt.Errorf("%s:%d:%d: malformed JSON: %v", file, l, c, se)
+		case errors.As(err, &te):
+			l, c := position(b, te.Offset)
+			return fmt.Errorf("%s:%d:%d: %s should be %s, not %s", file, l, c, te.Field, te.Type, te.Value)
+		}
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
+}
+
+func position(b []byte, off int64) (line, col int) {
+	if off > int64(len(b)) {
+		off = int64(len(b))
+	}
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - bytes.LastIndexByte(before, '\n')
+	return line, col
+}
+
+// Analyze implements lang.Analyzer.
+func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	var pkg packageJSON
+	if err := readJSON(filepath.Join(dir, "package.json"), &pkg); err != nil {
+		return nil, err
+	}
+	lockName := "package-lock.json"
+	if _, err := os.Stat(filepath.Join(dir, "npm-shrinkwrap.json")); err == nil {
+		lockName = "npm-shrinkwrap.json"
+	}
+	lockPath := filepath.Join(dir, lockName)
+	var lock lockfile
+	if err := readJSON(lockPath, &lock); err != nil {
+		if os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: no package-lock.json: run `npm install` to create one (langbuild installs exactly what the lockfile says)", dir)
+		}
+		return nil, err
+	}
+	if lock.LockfileVersion < 2 || lock.Packages == nil {
+		return nil, fmt.Errorf("%s: lockfileVersion %d: run `npm install` with npm 7 or later to upgrade it to version 3", lockPath, lock.LockfileVersion)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && hasProdDeps(lock) {
+		return nil, fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
+	}
+	hidden := map[string]lockEntry{}
+	var hl lockfile
+	if readJSON(filepath.Join(dir, "node_modules", ".package-lock.json"), &hl) == nil {
+		hidden = hl.Packages
+	}
+
+	cl, err := closure(dir, lock, hidden, lockName)
+	if err != nil {
+		return nil, err
+	}
+	if len(cl.native) > 0 {
+		msg := "native addons in the production dependencies: " + strings.Join(cl.native, ", ")
+		host := lang.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH}
+		target := opts.Platform
+		if target.OS == "" {
+			target = lang.Platform{OS: "linux", Arch: "amd64"}
+		}
+		if target.OS != host.OS || target.Arch != host.Arch {
+			if !opts.AllowNative {
+				return nil, fmt.Errorf("%s; they were built for %s, the image is for %s: run `npm ci` on a %s machine (or with --os/--cpu), or pass --allow-native to go on", msg, host, target, target)
+			}
+		}
+		if opts.Notify != nil {
+			opts.Notify(msg + " (built on this machine, for " + host.String() + ")")
+		}
+	}
+
+	cmd, err := entrypoint(dir, pkg, opts.NodeMain)
+	if err != nil {
+		return nil, err
+	}
+	app, err := appFiles(dir, pkg, cl.workspaceDirs, lockName)
+	if err != nil {
+		return nil, err
+	}
+	p := &layering.Plan{Config: layering.Config{
+		Cmd:        cmd,
+		Env:        []string{"NODE_ENV=production"},
+		User:       "65532",
+		WorkingDir: AppDir,
+	}, Facts: map[string]string{FactEntrypoint: "base"}}
+	if len(cl.native) > 0 {
+		p.Facts[FactNative] = strings.Join(cl.native, ",")
+	}
+	p.Layers = append(p.Layers, dependencyLayers(cl.packages)...)
+	p.Layers = append(p.Layers,
+		layering.Layer{Name: "workspace packages", Entries: cl.workspace},
+		layering.Layer{Name: "links (node_modules/.bin, workspace links)", Entries: cl.links},
+		layering.Layer{Name: "application", Entries: app},
+	)
+	return p, nil
+}
+
+func hasProdDeps(l lockfile) bool {
+	for k, e := range l.Packages {
+		if k != "" && !e.Dev && !e.DevOptional {
+			return true
+		}
+	}
+	return false
+}
+
+// pkgFiles is one installed package: its install path and its files.
+type pkgFiles struct {
+	key     string // node_modules/a or node_modules/a/node_modules/b
+	top     string // the top-level package it belongs to (a or @s/a)
+	entries []layering.Entry
+	size    int64
+}
+
+type closureResult struct {
+	packages      []pkgFiles
+	workspace     []layering.Entry
+	links         []layering.Entry
+	workspaceDirs map[string]bool
+	native        []string
+}
+
+// closure reads the production packages the lockfile lists from the
+// installed node_modules, checking that each is there at the locked version
+// (and integrity, when npm's hidden lockfile records it).
+func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName string) (*closureResult, error) {
+	res := &closureResult{workspaceDirs: map[string]bool{}}
+	keys := make([]string, 0, len(lock.Packages))
+	for k := range lock.Packages {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	included := map[string]bool{} // install paths in the image
+	for _, k := range keys {
+		e := lock.Packages[k]
+		if k == "" || e.Dev || e.DevOptional {
+			continue
+		}
+		if strings.Contains(k, "..") || filepath.IsAbs(k) {
+			return nil, fmt.Errorf("%s: package path %q leaves the project", lockName, k)
+		}
+		src := filepath.Join(dir, filepath.FromSlash(k))
+		dst := path.Join(AppDir, k)
+		if e.Link {
+			target := filepath.Join(dir, filepath.FromSlash(e.Resolved))
+			if !within(target, dir) {
+				return nil, fmt.Errorf("%s: %s links to %s, outside the project", lockName, k, e.Resolved)
+			}
+			rel, err := filepath.Rel(filepath.Dir(src), target)
+			if err != nil {
+				return nil, err
+			}
+			res.links = append(res.links, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: filepath.ToSlash(rel)})
+			included[k] = true
+			continue
+		}
+		if !isInstallPath(k) {
+			// A workspace package's own directory (packages/x).
+			res.workspaceDirs[k] = true
+			es, _, native, err := walkPackage(src, dst)
+			if err != nil {
+				return nil, err
+			}
+			res.workspace = append(res.workspace, es...)
+			if native || e.HasInstallScript {
+				res.native = append(res.native, k)
+			}
+			included[k] = true
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(src, "package.json"))
+		if err != nil {
+			if e.Optional {
+				continue // an optional package not installed for this platform
+			}
+			return nil, fmt.Errorf("%s is missing but %s lists it (%s): run `npm ci`", k, lockName, e.Version)
+		}
+		var inst struct {
+			Version string `json:"version"`
+		}
+		json.Unmarshal(b, &inst)
+		if e.Version != "" && inst.Version != e.Version {
+			return nil, fmt.Errorf("%s: version %s is installed, %s says %s: run `npm ci`", k, inst.Version, lockName, e.Version)
+		}
+		if h, ok := hidden[k]; ok && e.Integrity != "" && h.Integrity != "" && h.Integrity != e.Integrity {
+			return nil, fmt.Errorf("%s: the installed package's integrity differs from %s's: run `npm ci`", k, lockName)
+		}
+		es, size, native, err := walkPackage(src, dst)
+		if err != nil {
+			return nil, err
+		}
+		if native || e.HasInstallScript {
+			res.native = append(res.native, k)
+		}
+		res.packages = append(res.packages, pkgFiles{key: k, top: topPackage(k), entries: es, size: size})
+		included[k] = true
+	}
+	// Bin links of included packages, in the node_modules/.bin of the
+	// project, of each included package and of each workspace package.
+	binDirs := []string{"node_modules/.bin"}
+	for k := range included {
+		binDirs = append(binDirs, k+"/node_modules/.bin")
+	}
+	sort.Strings(binDirs)
+	for _, bd := range binDirs {
+		ents, err := os.ReadDir(filepath.Join(dir, filepath.FromSlash(bd)))
+		if err != nil {
+			continue
+		}
+		for _, be := range ents {
+			lp := filepath.Join(dir, filepath.FromSlash(bd), be.Name())
+			target, err := os.Readlink(lp)
+			if err != nil {
+				continue // npm makes links here; anything else is not npm's
+			}
+			real := filepath.Join(filepath.Dir(lp), target)
+			if owner := ownerPackage(dir, real); owner == "" || !included[owner] {
+				continue // the bin of a dev dependency
+			}
+			res.links = append(res.links, layering.Entry{Path: path.Join(AppDir, bd, be.Name()), Type: layering.TypeSymlink, Linkname: target})
+		}
+	}
+	sort.Strings(res.native)
+	return res, nil
+}
+
+func rel(dir, p string) string {
+	r, _ := filepath.Rel(dir, p)
+	return filepath.ToSlash(r)
+}
+
+func within(p, dir string) bool {
+	r, err := filepath.Rel(dir, p)
+	return err == nil && r != ".." && !strings.HasPrefix(r, "../")
+}
+
+// isInstallPath: node_modules/x or .../node_modules/x (not a workspace dir).
+func isInstallPath(k string) bool {
+	return strings.HasPrefix(k, "node_modules/") || strings.Contains(k, "/node_modules/")
+}
+
+// topPackage is the first package of an install path (a, or @scope/a).
+func topPackage(k string) string {
+	rest := strings.TrimPrefix(k, "node_modules/")
+	parts := strings.Split(rest, "/")
+	if strings.HasPrefix(parts[0], "@") && len(parts) > 1 {
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// ownerPackage is the install path of the package a file belongs to.
+func ownerPackage(dir, file string) string {
+	r := rel(dir, file)
+	i := strings.LastIndex(r, "node_modules/")
+	if i < 0 {
+		// A workspace directory (packages/x/...): its first two segments.
+		parts := strings.Split(r, "/")
+		if len(parts) >= 2 {
+			return parts[0] + "/" + parts[1]
+		}
+		return ""
+	}
+	head, tail := r[:i+len("node_modules/")], r[i+len("node_modules/"):]
+	parts := strings.Split(tail, "/")
+	if strings.HasPrefix(parts[0], "@") && len(parts) > 1 {
+		return head + parts[0] + "/" + parts[1]
+	}
+	return head + parts[0]
+}
+
+// walkPackage lists a package's files (not its nested node_modules, which
+// the lockfile lists on their own), keeping symlinks as symlinks.
+func walkPackage(src, dst string) (es []layering.Entry, size int64, native bool, err error) {
+	err = filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == src {
+			return nil
+		}
+		if d.IsDir() && d.Name() == "node_modules" {
+			return filepath.SkipDir
+		}
+		r, _ := filepath.Rel(src, p)
+		to := path.Join(dst, filepath.ToSlash(r))
+		switch {
+		case d.Type()&os.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			es = append(es, layering.Entry{Path: to, Type: layering.TypeSymlink, Linkname: t})
+		case d.IsDir():
+			es = append(es, layering.Entry{Path: to, Type: layering.TypeDir})
+		case d.Type().IsRegular():
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size += fi.Size()
+			if strings.HasSuffix(p, ".node") {
+				native = true
+			}
+			es = append(es, layering.Entry{Path: to, Type: layering.TypeFile, Source: p})
+		}
+		return nil
+	})
+	if err != nil {
+		err = fmt.Errorf("reading %s: %w", src, err)
+	}
+	return es, size, native, err
+}
+
+// dependencyLayers puts third-party packages in one layer, or, when they
+// are large, in four chosen by a hash of the top-level package's name, so
+// upgrading one package changes one layer.
+func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
+	var total int64
+	for _, p := range pkgs {
+		total += p.size
+	}
+	n := 1
+	if total > 16<<20 {
+		n = 4
+	}
+	groups := make([][]layering.Entry, n)
+	for _, p := range pkgs {
+		g := 0
+		if n > 1 {
+			g = int(fnv32(p.top) % uint32(n))
+		}
+		groups[g] = append(groups[g], p.entries...)
+	}
+	var out []layering.Layer
+	for i, es := range groups {
+		name := "dependencies"
+		if n > 1 {
+			name = fmt.Sprintf("dependencies (%d of %d)", i+1, n)
+		}
+		out = append(out, layering.Layer{Name: name, Entries: es})
+	}
+	return out
+}
+
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}

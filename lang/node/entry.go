@@ -1,0 +1,202 @@
+package node
+
+import (
+	"bufio"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
+
+	"github.com/langbuild/langbuild/layering"
+)
+
+// entrypoint derives the command statically: the flag, a start script that is
+// a plain `node [flags] FILE [args]`, "main", server.js, index.js. It is the
+// image's Cmd; the base's entrypoint is node (distroless: /nodejs/bin/node).
+func entrypoint(dir string, pkg packageJSON, flag string) ([]string, error) {
+	check := func(file, why string) ([]string, error) {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(file))); err != nil {
+			return nil, fmt.Errorf("%s: %s %q does not exist", filepath.Join(dir, "package.json"), why, file)
+		}
+		return []string{path.Join(AppDir, file)}, nil
+	}
+	if flag != "" {
+		return check(flag, "--main")
+	}
+	if start := strings.TrimSpace(pkg.Scripts["start"]); start != "" {
+		return parseStart(dir, start)
+	}
+	if pkg.Main != "" {
+		main := pkg.Main
+		if _, err := os.Stat(filepath.Join(dir, main)); err != nil && filepath.Ext(main) == "" {
+			main += ".js"
+		}
+		return check(main, `"main"`)
+	}
+	for _, f := range []string{"server.js", "index.js"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			return []string{path.Join(AppDir, f)}, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no entrypoint: no start script, no \"main\", no server.js or index.js; give --main FILE", filepath.Join(dir, "package.json"))
+}
+
+func parseStart(dir, start string) ([]string, error) {
+	pj := filepath.Join(dir, "package.json")
+	if strings.ContainsAny(start, "&|;<>$`*?()\\\"'") {
+		return nil, fmt.Errorf("%s: scripts.start %q uses shell syntax, and the image runs node without a shell: set \"main\" or give --main FILE", pj, start)
+	}
+	f := strings.Fields(start)
+	if strings.Contains(f[0], "=") {
+		return nil, fmt.Errorf("%s: scripts.start %q sets environment variables, and the image runs node without a shell: set them with --env and give --main FILE", pj, start)
+	}
+	if f[0] != "node" {
+		return nil, fmt.Errorf("%s: scripts.start runs %q, not node: set \"main\" or give --main FILE", pj, f[0])
+	}
+	var flags []string
+	i := 1
+	for ; i < len(f) && strings.HasPrefix(f[i], "-"); i++ {
+		flags = append(flags, f[i])
+	}
+	if i == len(f) {
+		return nil, fmt.Errorf("%s: scripts.start %q names no file to run", pj, start)
+	}
+	file := path.Clean(f[i])
+	if strings.HasPrefix(file, "../") || path.IsAbs(file) {
+		return nil, fmt.Errorf("%s: scripts.start runs %s, outside the project", pj, f[i])
+	}
+	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(file))); err != nil {
+		return nil, fmt.Errorf("%s: scripts.start runs %s, which does not exist", pj, file)
+	}
+	return append(append(flags, path.Join(AppDir, file)), f[i+1:]...), nil
+}
+
+// defaultIgnores are never part of the app layer.
+var defaultIgnores = []string{
+	".git", ".git/**", "node_modules", "node_modules/**", "coverage", "coverage/**", ".nyc_output", ".nyc_output/**",
+	"test", "test/**", "tests", "tests/**", "__tests__", "__tests__/**", ".github", ".github/**",
+	".vscode", ".vscode/**", ".idea", ".idea/**", "*.log", ".dockerignore", ".langbuildignore", ".gitignore",
+	"image", "image/**",
+}
+
+// appFiles lists the app's own files: the "files" field's when present (with
+// package.json), else the project directory minus the default ignores and
+// the patterns of .dockerignore and .langbuildignore (doublestar globs;
+// "!pattern" re-includes). Workspace package directories are layered apart.
+func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string) ([]layering.Entry, error) {
+	ignores := append([]string{}, defaultIgnores...)
+	var keep []string
+	for _, f := range []string{".dockerignore", ".langbuildignore"} {
+		pats, err := readIgnore(filepath.Join(dir, f))
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pats {
+			if strings.HasPrefix(p, "!") {
+				keep = append(keep, strings.TrimPrefix(p, "!"))
+			} else {
+				ignores = append(ignores, p, p+"/**")
+			}
+		}
+	}
+	ignored := func(rel string) bool {
+		for _, k := range keep {
+			if ok, _ := doublestar.Match(k, rel); ok {
+				return false
+			}
+		}
+		for _, p := range ignores {
+			if ok, _ := doublestar.Match(p, rel); ok {
+				return true
+			}
+		}
+		return false
+	}
+	// The lockfile is not needed at run time, and leaving it out keeps a
+	// dependency update out of the app layer.
+	ignores = append(ignores, lockName, "npm-shrinkwrap.json", "package-lock.json")
+	var only []string
+	if len(pkg.Files) > 0 {
+		only = append([]string{"package.json"}, pkg.Files...)
+	}
+	selected := func(rel string) bool {
+		if only == nil {
+			return true
+		}
+		for _, o := range only {
+			o = strings.TrimPrefix(strings.TrimSuffix(o, "/"), "./")
+			if rel == o || strings.HasPrefix(rel, o+"/") {
+				return true
+			}
+			if ok, _ := doublestar.Match(o, rel); ok {
+				return true
+			}
+		}
+		return false
+	}
+	var es []layering.Entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		r := rel(dir, p)
+		if workspaceDirs[r] || ignored(r) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !selected(r) {
+			return nil
+		}
+		dst := path.Join(AppDir, r)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			es = append(es, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: t})
+		case d.Type().IsRegular():
+			es = append(es, layering.Entry{Path: dst, Type: layering.TypeFile, Source: p})
+		}
+		return nil
+	})
+	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
+	return es, err
+}
+
+func readIgnore(file string) ([]string, error) {
+	f, err := os.Open(file)
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		l := strings.TrimSpace(sc.Text())
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		neg := strings.HasPrefix(l, "!")
+		l = strings.TrimPrefix(strings.TrimPrefix(strings.TrimPrefix(l, "!"), "/"), "./")
+		l = strings.TrimSuffix(l, "/")
+		if neg {
+			l = "!" + l
+		}
+		out = append(out, l)
+	}
+	return out, sc.Err()
+}
