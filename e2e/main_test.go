@@ -263,11 +263,28 @@ func copyProject(t *testing.T, name string) string {
 	dst := filepath.Join(t.TempDir(), name)
 	src := filepath.Join(repoRoot, "testprojects", name)
 	err := filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err == nil {
+			if lfi, lerr := os.Lstat(p); lerr == nil {
+				fi = lfi
+			}
+		}
 		if err != nil {
 			return err
 		}
 		rel, _ := filepath.Rel(src, p)
 		target := filepath.Join(dst, rel)
+		// Only sources: what a developer's own builds left here
+		// (node_modules, target) is made again by each test.
+		if fi.IsDir() && (fi.Name() == "node_modules" || fi.Name() == "target") {
+			return filepath.SkipDir
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			l, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(l, target)
+		}
 		if fi.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
