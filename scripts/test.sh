@@ -12,7 +12,7 @@ log() { echo "test.sh: $*" >&2; }
 # that validate, unpack and run what they push.
 missing=()
 # javac compiles the Java program the java17 base test runs.
-for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci runc:runc oci-image-tool:oci-image-tool javac:openjdk-17-jdk-headless mvn:maven; do
+for pair in docker-registry:docker-registry skopeo:skopeo umoci:umoci runc:runc oci-image-tool:oci-image-tool javac:openjdk-17-jdk-headless mvn:maven npm:npm; do
   cmd=${pair%%:*} pkg=${pair#*:}
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
 done
