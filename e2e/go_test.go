@@ -343,3 +343,79 @@ func lbNoFatal(dir string, env []string, args ...string) result {
 	}
 	return r
 }
+
+// TestSkaffoldContract runs langbuild the way skaffold's custom builder does:
+// no arguments, $IMAGE, $PUSH_IMAGE, $BUILD_CONTEXT and $PLATFORMS set; the
+// exit code and the pushed reference are what skaffold checks.
+func TestSkaffoldContract(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "gohello")
+	image := registry + "/skaffold/gohello:abc123"
+	env := append(cacheEnv(t), "IMAGE="+image, "PUSH_IMAGE=true", "BUILD_CONTEXT="+dir, "PLATFORMS=linux/amd64")
+	r := lb(t, t.TempDir(), env, "build", "--from", "builtin:static", "-q")
+	if r.code != 0 {
+		t.Fatalf("skaffold-style build: exit %d\n%s", r.code, r.stderr)
+	}
+	got := strings.TrimSpace(tool(t, "crane", "digest", image))
+	if want := digestOf(r.stdout); got != want {
+		t.Errorf("%s is %s, langbuild printed %s", image, got, want)
+	}
+	// Without push: a layout in the project, tagged like $IMAGE.
+	env = append(cacheEnv(t), "IMAGE="+image, "PUSH_IMAGE=false", "BUILD_CONTEXT="+dir)
+	if r := lb(t, t.TempDir(), env, "build", "--from", "builtin:static", "-q"); r.code != 0 {
+		t.Fatalf("PUSH_IMAGE=false: exit %d\n%s", r.code, r.stderr)
+	}
+	if out := tool(t, "oci-image-tool", "validate", "--type", "image", "--ref", "name=abc123", filepath.Join(dir, ".langbuild", "oci")); !strings.Contains(out, "OK") {
+		t.Errorf("layout: %s", out)
+	}
+}
+
+// TestJSONSummary: --json parses and agrees with the registry, including
+// which layers the push uploaded; the digest and image ID files match.
+func TestJSONSummary(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "gohello")
+	env := cacheEnv(t)
+	ref := registry + "/summary:1"
+	files := t.TempDir()
+	run := func() map[string]any {
+		r := lb(t, dir, env, "build", "--from", "builtin:static", "-o", ref, "-t", "two", "--json",
+			"--digest-file", filepath.Join(files, "digest"), "--image-id-file", filepath.Join(files, "id"), "--summary-file", filepath.Join(files, "summary.json"))
+		if r.code != 0 {
+			t.Fatalf("exit %d\n%s", r.code, r.stderr)
+		}
+		var s map[string]any
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+			t.Fatalf("--json output does not parse: %v\n%s", err, r.stdout)
+		}
+		return s
+	}
+	s := run()
+	digest := strings.TrimSpace(tool(t, "crane", "digest", ref))
+	if s["digest"] != digest || strings.TrimSpace(tool(t, "crane", "digest", registry+"/summary:two")) != digest {
+		t.Errorf("summary digest %v, registry %s", s["digest"], digest)
+	}
+	var cfg struct{ Config struct{ Digest string } }
+	json.Unmarshal([]byte(tool(t, "crane", "manifest", ref)), &cfg)
+	if s["imageID"] != cfg.Config.Digest {
+		t.Errorf("imageID %v, config %s", s["imageID"], cfg.Config.Digest)
+	}
+	for name, want := range map[string]string{"digest": digest, "id": cfg.Config.Digest} {
+		if b, _ := os.ReadFile(filepath.Join(files, name)); strings.TrimSpace(string(b)) != want {
+			t.Errorf("%s file: %q, want %s", name, b, want)
+		}
+	}
+	manifest := tool(t, "crane", "manifest", ref)
+	for _, l := range s["layers"].([]any) {
+		l := l.(map[string]any)
+		if !strings.Contains(manifest, l["digest"].(string)) || l["pushed"] != true {
+			t.Errorf("first push: layer %v", l)
+		}
+	}
+	// Nothing changed: nothing pushed.
+	for _, l := range run()["layers"].([]any) {
+		if l.(map[string]any)["pushed"] != false {
+			t.Errorf("no-op push: layer %v", l)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type Result struct {
 	References []string
 	// Digest of the image manifest.
 	Digest string
+	// Written lists the blobs a registry push uploaded or mounted (those
+	// the registry had already are not in it); empty for other outputs.
+	Written []string
 }
 
 // Options for New.
@@ -75,6 +78,7 @@ func (m multi) Publish(ctx context.Context, img v1.Image) (Result, error) {
 			return all, err
 		}
 		all.References = append(all.References, r.References...)
+		all.Written = append(all.Written, r.Written...)
 		all.Digest = r.Digest
 	}
 	return all, nil

@@ -3,6 +3,9 @@ package publish
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"sort"
+	"strings"
 	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -22,6 +25,46 @@ type Registry struct {
 
 	mu     sync.Mutex
 	client *remote.Pusher
+	seen   *uploadRecorder
+}
+
+// uploadRecorder notes the blobs a push uploads or mounts, from the
+// registry's answers, so a summary can say which layers moved.
+type uploadRecorder struct {
+	next    http.RoundTripper
+	mu      sync.Mutex
+	written map[string]bool
+}
+
+func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := u.next.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusCreated || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
+		return resp, err
+	}
+	q := req.URL.Query()
+	d := q.Get("digest")
+	if d == "" {
+		d = q.Get("mount")
+	}
+	if d != "" {
+		u.mu.Lock()
+		u.written[d] = true
+		u.mu.Unlock()
+	}
+	return resp, err
+}
+
+// take returns the blobs written since the last call.
+func (u *uploadRecorder) take() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var out []string
+	for d := range u.written {
+		out = append(out, d)
+	}
+	u.written = map[string]bool{}
+	sort.Strings(out)
+	return out
 }
 
 // NewRegistry returns a publisher that pushes to ref (a tag; "latest" when none).
@@ -62,7 +105,17 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
-		c, err := remote.NewPusher(p.opts.Registry.Remote(ctx)...)
+		p.seen = &uploadRecorder{written: map[string]bool{}}
+		reg := p.opts.Registry
+		inner := reg.Wrap
+		reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
+			if inner != nil {
+				rt = inner(rt)
+			}
+			p.seen.next = rt
+			return p.seen
+		}
+		c, err := remote.NewPusher(reg.Remote(ctx)...)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +167,7 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	return Result{
 		References: []string{p.ref.Context().Digest(digest).String()},
 		Digest:     digest,
+		Written:    p.seen.take(),
 	}, nil
 }
 

@@ -5,6 +5,7 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -30,6 +31,9 @@ type Options struct {
 	Jobs int
 	// Keychain resolves credentials; nil means the Docker config keychain.
 	Keychain authn.Keychain
+	// Wrap, when set, wraps the HTTP transport (publishers use it to see
+	// which blobs a push uploads).
+	Wrap func(http.RoundTripper) http.RoundTripper
 }
 
 // ParseReference parses an image reference, honouring Insecure.
@@ -64,14 +68,19 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	t.TLSHandshakeTimeout = dial
 	t.ResponseHeaderTimeout = 60 * time.Second
 	if o.Insecure {
-		if t.TLSClientConfig != nil {
-			t.TLSClientConfig.InsecureSkipVerify = true
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
 		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+	}
+	var rt http.RoundTripper = t
+	if o.Wrap != nil {
+		rt = o.Wrap(t)
 	}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
-		remote.WithTransport(t),
+		remote.WithTransport(rt),
 		remote.WithJobs(jobs),
 		remote.WithUserAgent("langbuild"),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1}),

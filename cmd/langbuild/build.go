@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -16,12 +17,15 @@ import (
 
 type buildFlags struct {
 	projectFlags
-	outputs    []string
-	tags       []string
-	name       string
-	digestFile string
-	quiet      bool
-	timings    bool
+	outputs     []string
+	tags        []string
+	name        string
+	digestFile  string
+	imageIDFile string
+	summaryFile string
+	jsonOut     bool
+	quiet       bool
+	timings     bool
 }
 
 func newBuild() *cobra.Command {
@@ -46,6 +50,9 @@ The image reference, pinned by digest, is printed on stdout.`,
 			if len(args) == 1 {
 				dir = args[0]
 			}
+			if err := f.skaffold(&dir, len(args) == 1, cmd.Flags().Changed("platform")); err != nil {
+				return err
+			}
 			if len(f.outputs) == 0 {
 				return usageErrorf("no output: give --output REGISTRY/REPO[:TAG], oci:DIR or tar:FILE")
 			}
@@ -63,8 +70,10 @@ The image reference, pinned by digest, is printed on stdout.`,
 			}
 			pub := publish.Multi(pubs...)
 			defer pub.Close()
-			if err := checkWritable(f.digestFile); err != nil {
-				return err
+			for _, file := range []string{f.digestFile, f.imageIDFile, f.summaryFile} {
+				if err := checkWritable(file); err != nil {
+					return err
+				}
 			}
 			stderr := cmd.ErrOrStderr()
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
@@ -80,10 +89,17 @@ The image reference, pinned by digest, is printed on stdout.`,
 				fmt.Fprintf(stderr, "timings: analyze %s, base %s, layers %s, assemble %s, publish %s\n",
 					t.Analyze, t.Base, t.Layers, t.Assemble, t.Publish)
 			}
-			if f.digestFile != "" {
-				if err := os.WriteFile(f.digestFile, []byte(res.Digest+"\n"), 0o644); err != nil {
-					return fmt.Errorf("writing digest file: %w", err)
-				}
+			sum, err := summarize(res, f.outputs, f.tags)
+			if err != nil {
+				return err
+			}
+			if err := f.writeFiles(sum); err != nil {
+				return err
+			}
+			if f.jsonOut {
+				e := json.NewEncoder(cmd.OutOrStdout())
+				e.SetIndent("", "  ")
+				return e.Encode(sum)
 			}
 			for _, r := range res.Publish.References {
 				fmt.Fprintln(cmd.OutOrStdout(), r)
@@ -97,6 +113,9 @@ The image reference, pinned by digest, is printed on stdout.`,
 	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
 	fl.StringVar(&f.name, "name", "", "image name for tarball RepoTags and OCI layout ref names")
 	fl.StringVar(&f.digestFile, "digest-file", "", "write the image digest to this file")
+	fl.StringVar(&f.imageIDFile, "image-id-file", "", "write the image ID (the config's digest) to this file")
+	fl.StringVar(&f.summaryFile, "summary-file", "", "write a JSON summary (references, digest, tags, layers and whether each was pushed) to this file")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the JSON summary on stdout instead of the references")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result")
 	fl.BoolVar(&f.timings, "timings", false, "print how long each phase took")
 	return cmd

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/langbuild/langbuild/pipeline"
+)
+
+// summary is what --json prints and --summary-file writes: what a CI needs.
+type summary struct {
+	Language   string         `json:"language"`
+	References []string       `json:"references"`
+	Digest     string         `json:"digest"`
+	ImageID    string         `json:"imageID"`
+	Tags       []string       `json:"tags,omitempty"`
+	Base       summaryBase    `json:"base"`
+	Layers     []summaryLayer `json:"layers"`
+	TimingsMS  map[string]int `json:"timingsMs"`
+}
+
+type summaryBase struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+}
+
+type summaryLayer struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+	Size   int64  `json:"size"`
+	// Built is false when the layer came from the cache unchanged.
+	Built bool `json:"built"`
+	// Pushed is true when a registry push uploaded it now.
+	Pushed bool `json:"pushed"`
+}
+
+func summarize(res *pipeline.Result, outputs, extraTags []string) (*summary, error) {
+	cfg, err := res.Image.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	s := &summary{
+		Language: res.Language, References: res.Publish.References, Digest: res.Digest, ImageID: cfg.String(),
+		Base: summaryBase{Name: res.Base.Name, Digest: res.Base.Digest},
+		TimingsMS: map[string]int{
+			"analyze": int(res.Timings.Analyze.Milliseconds()), "base": int(res.Timings.Base.Milliseconds()),
+			"layers": int(res.Timings.Layers.Milliseconds()), "assemble": int(res.Timings.Assemble.Milliseconds()),
+			"publish": int(res.Timings.Publish.Milliseconds()),
+		},
+	}
+	for _, o := range outputs {
+		if strings.HasPrefix(o, "oci:") || strings.HasPrefix(o, "tar:") {
+			continue
+		}
+		s.Tags = append(s.Tags, o)
+		repo := o
+		if i := strings.LastIndex(o, ":"); i > strings.LastIndex(o, "/") {
+			repo = o[:i]
+		}
+		for _, t := range extraTags {
+			s.Tags = append(s.Tags, repo+":"+t)
+		}
+	}
+	for _, b := range res.Blobs {
+		s.Layers = append(s.Layers, summaryLayer{Name: b.Name, Digest: b.Digest, Size: b.Size, Built: !b.Cached,
+			Pushed: slices.Contains(res.Publish.Written, b.Digest)})
+	}
+	return s, nil
+}
+
+func (f *buildFlags) writeFiles(s *summary) error {
+	write := func(file, content string) error {
+		if file == "" {
+			return nil
+		}
+		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("writing %s: %w", file, err)
+		}
+		return nil
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := write(f.digestFile, s.Digest+"\n"); err != nil {
+		return err
+	}
+	if err := write(f.imageIDFile, s.ImageID+"\n"); err != nil {
+		return err
+	}
+	return write(f.summaryFile, string(b)+"\n")
+}
+
+// skaffold applies skaffold's custom-builder contract when $IMAGE is set and
+// no output is given: build $BUILD_CONTEXT (unless a directory is named),
+// push $IMAGE when $PUSH_IMAGE is true, else write it into an OCI layout in
+// the project (.langbuild/oci, tagged with $IMAGE's tag); $PLATFORMS sets the
+// platform unless --platform does.
+func (f *buildFlags) skaffold(dir *string, dirGiven, platformGiven bool) error {
+	image := os.Getenv("IMAGE")
+	if image == "" || len(f.outputs) > 0 {
+		return nil
+	}
+	if ctx := os.Getenv("BUILD_CONTEXT"); ctx != "" && !dirGiven {
+		*dir = ctx
+	}
+	if p := os.Getenv("PLATFORMS"); p != "" && !platformGiven {
+		ps := strings.Split(p, ",")
+		if len(ps) > 1 {
+			return fmt.Errorf("PLATFORMS=%s: langbuild builds one platform at a time", p)
+		}
+		f.platform = ps[0]
+	}
+	if strings.EqualFold(os.Getenv("PUSH_IMAGE"), "true") {
+		f.outputs = []string{image}
+		return nil
+	}
+	tag := "latest"
+	if i := strings.LastIndex(image, ":"); i > strings.LastIndex(image, "/") {
+		tag = image[i+1:]
+	}
+	f.outputs = []string{"oci:" + *dir + "/.langbuild/oci:" + tag}
+	f.name = image
+	return nil
+}
