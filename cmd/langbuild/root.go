@@ -31,6 +31,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &flagError{err} })
-	root.AddCommand(newBuild(), newPlan(), newBase(), newRebase(), newVersion(), newCache())
+	root.AddCommand(newBuild(), newPlan(), newBase(), newRebase(), newWatch(), newVersion(), newCache())
 	return root
 }
