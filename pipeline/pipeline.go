@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -65,6 +66,11 @@ type Result struct {
 // Timings break a build into its phases.
 type Timings struct {
 	Analyze, Base, Layers, Assemble, Publish time.Duration
+	// Within Layers, summed over layers (they run in parallel): stat and
+	// hash of the inputs, and tar + compression of the layers written.
+	Hash, Compress time.Duration
+	// LayersBuilt counts the layers written (the rest came from the cache).
+	LayersBuilt int
 }
 
 // Plan runs the analyzer without compiling, and applies the config overrides.
@@ -172,7 +178,22 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	}
 
 	start = time.Now()
-	bopts := []layering.BuilderOption{layering.WithProgress(opts.Progress)}
+	var mu sync.Mutex
+	progress := func(e layering.Event) {
+		mu.Lock()
+		switch e.Phase {
+		case "hashed":
+			res.Timings.Hash += e.Elapsed
+		case "compressed":
+			res.Timings.Compress += e.Elapsed
+			res.Timings.LayersBuilt++
+		}
+		mu.Unlock()
+		if opts.Progress != nil {
+			opts.Progress(e)
+		}
+	}
+	bopts := []layering.BuilderOption{layering.WithProgress(progress)}
 	if !opts.ModTime.IsZero() {
 		bopts = append(bopts, layering.WithModTime(opts.ModTime))
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -86,8 +87,9 @@ The image reference, pinned by digest, is printed on stdout.`,
 			}
 			if f.timings {
 				t := res.Timings
-				fmt.Fprintf(stderr, "timings: analyze %s, base %s, layers %s, assemble %s, publish %s\n",
-					t.Analyze, t.Base, t.Layers, t.Assemble, t.Publish)
+				r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+				fmt.Fprintf(stderr, "timings: analyze (compile, resolve) %s | base %s (in parallel) | layers %s: stat+hash %s, tar+compress %s (%d of %d layers written) | assemble %s | publish %s (%d blobs uploaded)\n",
+					r(t.Analyze), r(t.Base), r(t.Layers), r(t.Hash), r(t.Compress), t.LayersBuilt, len(res.Blobs), r(t.Assemble), r(t.Publish), len(res.Publish.Written))
 			}
 			sum, err := summarize(res, f.outputs, f.tags)
 			if err != nil {

@@ -48,7 +48,8 @@ func summarize(res *pipeline.Result, outputs, extraTags []string) (*summary, err
 		TimingsMS: map[string]int{
 			"analyze": int(res.Timings.Analyze.Milliseconds()), "base": int(res.Timings.Base.Milliseconds()),
 			"layers": int(res.Timings.Layers.Milliseconds()), "assemble": int(res.Timings.Assemble.Milliseconds()),
-			"publish": int(res.Timings.Publish.Milliseconds()),
+			"publish": int(res.Timings.Publish.Milliseconds()), "hash": int(res.Timings.Hash.Milliseconds()),
+			"compress": int(res.Timings.Compress.Milliseconds()),
 		},
 	}
 	for _, o := range outputs {
