@@ -34,6 +34,11 @@ type Layer struct {
 	// Entries are the files of the layer. Their order does not matter: the tar
 	// writer sorts them and adds missing parent directories.
 	Entries []Entry `json:"entries"`
+	// Key, when set, stands for the layer's content, vouched for by the
+	// analyzer (a Node dependency layer is keyed by its lockfile entries): a
+	// layer built before under the same key is reused without reading, or
+	// even statting, its entries. Leave it empty to key on content.
+	Key string `json:"key,omitempty"`
 }
 
 // EntryType says what an Entry is.

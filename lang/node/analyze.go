@@ -142,7 +142,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		hidden = hl.Packages
 	}
 
-	cl, err := closure(dir, lock, hidden, lockName)
+	cl, err := cachedClosure(dir, lock, hidden, lockName, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +180,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if len(cl.native) > 0 {
 		p.Facts[FactNative] = strings.Join(cl.native, ",")
 	}
-	p.Layers = append(p.Layers, dependencyLayers(cl.packages)...)
+	p.Layers = append(p.Layers, dependencyLayers(cl.packages, lock, opts.Platform)...)
 	p.Layers = append(p.Layers,
 		layering.Layer{Name: "workspace packages", Entries: cl.workspace},
 		layering.Layer{Name: "links (node_modules/.bin, workspace links)", Entries: cl.links},
@@ -408,8 +408,10 @@ func walkPackage(src, dst string) (es []layering.Entry, size int64, native bool,
 
 // dependencyLayers puts third-party packages in one layer, or, when they
 // are large, in four chosen by a hash of the top-level package's name, so
-// upgrading one package changes one layer.
-func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
+// upgrading one package changes one layer. Each layer is keyed by its
+// packages' lockfile entries (path, version, integrity) and the platform, so
+// an unchanged one is reused without statting its files.
+func dependencyLayers(pkgs []pkgFiles, lock lockfile, pl lang.Platform) []layering.Layer {
 	var total int64
 	for _, p := range pkgs {
 		total += p.size
@@ -419,12 +421,19 @@ func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 		n = 4
 	}
 	groups := make([][]layering.Entry, n)
+	keys := make([]*strings.Builder, n)
+	for i := range keys {
+		keys[i] = &strings.Builder{}
+		fmt.Fprintf(keys[i], "node-deps/v1\x00%s\x00", pl)
+	}
 	for _, p := range pkgs {
 		g := 0
 		if n > 1 {
 			g = int(fnv32(p.top) % uint32(n))
 		}
 		groups[g] = append(groups[g], p.entries...)
+		e := lock.Packages[p.key]
+		fmt.Fprintf(keys[g], "%s\x00%s\x00%s\x00%s\x00", p.key, e.Version, e.Integrity, e.Resolved)
 	}
 	var out []layering.Layer
 	for i, es := range groups {
@@ -432,7 +441,7 @@ func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 		if n > 1 {
 			name = fmt.Sprintf("dependencies (%d of %d)", i+1, n)
 		}
-		out = append(out, layering.Layer{Name: name, Entries: es})
+		out = append(out, layering.Layer{Name: name, Entries: es, Key: keys[i].String()})
 	}
 	return out
 }

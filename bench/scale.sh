@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Scale cases for langbuild alone: a synthetic Maven project with about 1 GB
+# of jars (100 jars of 10 MB, installed into a scratch local repository) and
+# a synthetic Node project with 1,000 installed packages, each next to a small
+# version of itself (10 jars, 10 packages). A one-file change in the large
+# project should cost no more than 1.2x the small one's; a no-op should stay
+# under 60 ms whatever the size.
+#
+#   bench/scale.sh [REPS]        (default 5)
+set -euo pipefail
+REPS=${1:-5}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+LB="$W/langbuild"
+export XDG_CACHE_HOME="$W/xdg"
+mkdir -p "$W/home/.m2"
+echo "<settings><localRepository>$W/m2</localRepository></settings>" > "$W/home/.m2/settings.xml"
+export HOME="$W/home"
+# The app layers are what is measured; the bases are built once first.
+JBASE="builtin:static"
+NBASE="debian:nodejs"
+
+# java PROJECT JARS MB: a project whose runtime classpath is JARS jars of MB each.
+java_project() {
+  local dir=$1 n=$2 mb=$3
+  mkdir -p "$dir/target/classes/p"
+  local deps=""
+  for i in $(seq "$n"); do
+    local a="lib$i"
+    local d="$W/m2/bench/$a/1.0"
+    if [ ! -f "$d/$a-1.0.jar" ]; then
+      mkdir -p "$d"
+      echo "<project><modelVersion>4.0.0</modelVersion><groupId>bench</groupId><artifactId>$a</artifactId><version>1.0</version></project>" > "$d/$a-1.0.pom"
+      head -c "$((mb * 1000000))" /dev/urandom > "$d/$a-1.0.jar"
+    fi
+    deps="$deps<dependency><groupId>bench</groupId><artifactId>$a</artifactId><version>1.0</version></dependency>"
+  done
+  echo "<project><modelVersion>4.0.0</modelVersion><groupId>bench</groupId><artifactId>app</artifactId><version>1</version><dependencies>$deps</dependencies></project>" > "$dir/pom.xml"
+  printf 'package p; public class Main { public static void main(String[] a) { System.out.println("x"); } }\n' > "$dir/Main.java"
+  javac --release 17 -d "$dir/target/classes" "$dir/Main.java"
+}
+
+# node PROJECT N: a project with N installed packages in its lockfile.
+node_project() {
+  local dir=$1 n=$2
+  mkdir -p "$dir/node_modules"
+  python3 - "$dir" "$n" <<'PY'
+import json, os, sys
+d, n = sys.argv[1], int(sys.argv[2])
+pk = {"": {"name": "app", "version": "1.0.0", "dependencies": {}}}
+for i in range(n):
+    name = f"pkg{i}"
+    p = os.path.join(d, "node_modules", name)
+    os.makedirs(os.path.join(p, "lib"), exist_ok=True)
+    json.dump({"name": name, "version": "1.0.0"}, open(os.path.join(p, "package.json"), "w"))
+    for j in range(5):
+        open(os.path.join(p, "lib", f"f{j}.js"), "w").write(f"module.exports = {i * 10 + j};\n" * 50)
+    pk[""]["dependencies"][name] = "1.0.0"
+    pk["node_modules/" + name] = {"version": "1.0.0"}
+json.dump({"name": "app", "version": "1.0.0", "private": True, "main": "index.js"}, open(os.path.join(d, "package.json"), "w"))
+json.dump({"name": "app", "version": "1.0.0", "lockfileVersion": 3, "requires": True, "packages": pk}, open(os.path.join(d, "package-lock.json"), "w"))
+open(os.path.join(d, "index.js"), "w").write("console.log('x');\n")
+PY
+}
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+time_it() {
+  local f=$1; shift
+  local s; s=$(now)
+  "$@" >/dev/null 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.err" >&2; exit 1; }
+  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
+}
+
+java_project "$W/jsmall" 10 10
+java_project "$W/jlarge" 100 10
+node_project "$W/nsmall" 10
+node_project "$W/nlarge" 1000
+for p in jsmall jlarge; do (cd "$W/$p" && "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q >/dev/null); done
+for p in nsmall nlarge; do (cd "$W/$p" && "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q >/dev/null); done
+for i in $(seq "$REPS"); do
+  for p in jsmall jlarge; do
+    cd "$W/$p"
+    sed -i "s/println(\"[^\"]*\")/println(\"x$i\")/" Main.java && javac --release 17 -d target/classes Main.java
+    time_it "$p.change" "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q
+    time_it "$p.noop" "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q
+  done
+  for p in nsmall nlarge; do
+    cd "$W/$p"
+    echo "console.log($i);" >> index.js
+    time_it "$p.change" "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q
+    time_it "$p.noop" "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q
+  done
+done
+python3 - "$W" "$REPS" <<'PY'
+import statistics, sys
+w, reps = sys.argv[1:]
+med = lambda f: statistics.median(float(x) for x in open(f"{w}/{f}"))
+print(f"langbuild at scale, {reps} runs each, median seconds (OCI layout output)")
+print(f"{'project':<34} {'change':>8} {'no-op':>8}")
+rows = [("Java, 10 jars (100 MB)", "jsmall"), ("Java, 100 jars (1 GB)", "jlarge"),
+        ("Node, 10 packages", "nsmall"), ("Node, 1,000 packages", "nlarge")]
+for label, p in rows:
+    print(f"{label:<34} {med(p + '.change'):>8.3f} {med(p + '.noop'):>8.3f}")
+print(f"change ratio large/small: Java {med('jlarge.change')/med('jsmall.change'):.2f}, Node {med('nlarge.change')/med('nsmall.change'):.2f}")
+PY
