@@ -49,6 +49,8 @@ type Options struct {
 	// Name is the image name written into a tarball's RepoTags or the ref name
 	// of an OCI layout entry when the output spec does not give one.
 	Name string
+	// Uploaded, when set, is told of blob bytes sent to a registry as they go.
+	Uploaded func(n int64)
 }
 
 // New returns the publisher for an output spec: oci:DIR[:TAG], tar:FILE, or a

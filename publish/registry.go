@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -31,12 +32,17 @@ type Registry struct {
 // uploadRecorder notes the blobs a push uploads or mounts, from the
 // registry's answers, so a summary can say which layers moved.
 type uploadRecorder struct {
-	next    http.RoundTripper
-	mu      sync.Mutex
-	written map[string]bool
+	next     http.RoundTripper
+	mu       sync.Mutex
+	written  map[string]bool
+	uploaded func(int64)
 }
 
 func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if u.uploaded != nil && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut) &&
+		strings.Contains(req.URL.Path, "/blobs/uploads/") {
+		req.Body = &countingBody{ReadCloser: req.Body, report: u.uploaded}
+	}
 	resp, err := u.next.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusCreated || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
 		return resp, err
@@ -52,6 +58,19 @@ func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		u.mu.Unlock()
 	}
 	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	report func(int64)
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	if n > 0 {
+		c.report(int64(n))
+	}
+	return n, err
 }
 
 // take returns the blobs written since the last call.
@@ -105,7 +124,7 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
-		p.seen = &uploadRecorder{written: map[string]bool{}}
+		p.seen = &uploadRecorder{written: map[string]bool{}, uploaded: p.opts.Uploaded}
 		reg := p.opts.Registry
 		inner := reg.Wrap
 		reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {

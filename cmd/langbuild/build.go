@@ -61,9 +61,18 @@ The image reference, pinned by digest, is printed on stdout.`,
 			if err != nil {
 				return err
 			}
+			stderr := cmd.ErrOrStderr()
+			var live *liveView
+			if !f.quiet && isTerminal(stderr) {
+				live = newLiveView(stderr)
+			}
+			var uploaded func(int64)
+			if live != nil {
+				uploaded = live.sent
+			}
 			var pubs []publish.Interface
 			for _, o := range f.outputs {
-				p, err := publish.New(o, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name})
+				p, err := publish.New(o, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded})
 				if err != nil {
 					return usageErrorf("--output %s: %v", o, err)
 				}
@@ -76,12 +85,17 @@ The image reference, pinned by digest, is printed on stdout.`,
 					return err
 				}
 			}
-			stderr := cmd.ErrOrStderr()
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
-			if !f.quiet {
+			switch {
+			case live != nil:
+				opts.Progress = live.layer
+			case !f.quiet:
 				opts.Progress = progressPrinter(stderr)
 			}
 			res, err := pipeline.Build(cmd.Context(), opts, pub)
+			if live != nil {
+				live.finish()
+			}
 			if err != nil {
 				return err
 			}
