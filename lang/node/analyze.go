@@ -136,13 +136,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && hasProdDeps(lock) {
 		return nil, fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
 	}
-	hidden := map[string]lockEntry{}
-	var hl lockfile
-	if readJSON(filepath.Join(dir, "node_modules", ".package-lock.json"), &hl) == nil {
-		hidden = hl.Packages
-	}
-
-	cl, err := cachedClosure(dir, lock, hidden, lockName, opts)
+	cl, err := cachedClosure(dir, lock, lockName, opts)
 	if err != nil {
 		return nil, err
 	}

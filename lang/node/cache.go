@@ -1,9 +1,11 @@
 package node
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path"
@@ -17,17 +19,17 @@ import (
 // closureCache is a listing of the installed production packages, kept so an
 // unchanged node_modules is neither checked nor walked again.
 type closureCache struct {
-	V        int              `json:"v"`
-	Packages []cachedPkg      `json:"packages"`
-	Links    []layering.Entry `json:"links"`
-	Native   []string         `json:"native"`
+	V        int
+	Packages []cachedPkg
+	Links    []layering.Entry
+	Native   []string
 }
 
 type cachedPkg struct {
-	Key     string           `json:"key"`
-	Top     string           `json:"top"`
-	Entries []layering.Entry `json:"entries"`
-	Size    int64            `json:"size"`
+	Key     string
+	Top     string
+	Entries []layering.Entry
+	Size    int64
 }
 
 const closureCacheVersion = 1
@@ -37,7 +39,7 @@ const closureCacheVersion = 1
 // install) and the node_modules directory are as they were; workspace
 // packages, being the project's own sources, are always read afresh.
 // Editing files inside node_modules by hand is not noticed: run npm ci.
-func cachedClosure(dir string, lock lockfile, hidden map[string]lockEntry, lockName string, opts lang.Options) (*closureResult, error) {
+func cachedClosure(dir string, lock lockfile, lockName string, opts lang.Options) (*closureResult, error) {
 	file := ""
 	if opts.WorkDir != "" {
 		h := sha256.New()
@@ -57,13 +59,22 @@ func cachedClosure(dir string, lock lockfile, hidden map[string]lockEntry, lockN
 				fmt.Fprintf(h, "%s\x00%d\x00%d\x00", p, fi.Size(), fi.ModTime().UnixNano())
 			}
 		}
-		file = filepath.Join(opts.WorkDir, "node", hex.EncodeToString(h.Sum(nil))[:32]+".json")
-		if b, err := os.ReadFile(file); err == nil {
+		file = filepath.Join(opts.WorkDir, "node", hex.EncodeToString(h.Sum(nil))[:32]+".gob")
+		if f, err := os.Open(file); err == nil {
 			var c closureCache
-			if json.Unmarshal(b, &c) == nil && c.V == closureCacheVersion {
+			err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&c)
+			f.Close()
+			if err == nil && c.V == closureCacheVersion {
 				return fromCache(dir, lock, c)
 			}
 		}
+	}
+	// npm's hidden lockfile records what it installed; it is read only when
+	// the listing must be made again.
+	hidden := map[string]lockEntry{}
+	var hl lockfile
+	if readJSON(filepath.Join(dir, "node_modules", ".package-lock.json"), &hl) == nil {
+		hidden = hl.Packages
 	}
 	res, err := closure(dir, lock, hidden, lockName)
 	if err != nil || file == "" {
@@ -73,10 +84,13 @@ func cachedClosure(dir string, lock lockfile, hidden map[string]lockEntry, lockN
 	for _, p := range res.packages {
 		c.Packages = append(c.Packages, cachedPkg{Key: p.key, Top: p.top, Entries: p.entries, Size: p.size})
 	}
-	if b, err := json.Marshal(c); err == nil {
+	// gob, not JSON: a thousand packages are thousands of entries, and
+	// decoding them is most of a no-op build's time.
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(c); err == nil {
 		os.MkdirAll(filepath.Dir(file), 0o755)
 		tmp := file + ".tmp"
-		if os.WriteFile(tmp, b, 0o644) == nil {
+		if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
 			os.Rename(tmp, file)
 		}
 	}
