@@ -38,4 +38,8 @@ for mod in testprojects/*/go.mod; do
 done
 
 go vet ./...
-exec go test "$@" ./...
+go test "$@" ./...
+# Bounded fuzzing of the parsers when asked (CI sets LANGBUILD_FUZZTIME).
+if [ -n "${LANGBUILD_FUZZTIME:-}" ]; then
+  scripts/fuzz.sh "$LANGBUILD_FUZZTIME"
+fi

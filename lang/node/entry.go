@@ -52,6 +52,9 @@ func parseStart(dir, start string) ([]string, error) {
 		return nil, fmt.Errorf("%s: scripts.start %q uses shell syntax, and the image runs node without a shell: set \"main\" or give --main FILE", pj, start)
 	}
 	f := strings.Fields(start)
+	if len(f) == 0 {
+		return nil, fmt.Errorf("%s: scripts.start is empty: set \"main\" or give --main FILE", pj)
+	}
 	if strings.Contains(f[0], "=") {
 		return nil, fmt.Errorf("%s: scripts.start %q sets environment variables, and the image runs node without a shell: set them with --env and give --main FILE", pj, start)
 	}
