@@ -419,3 +419,36 @@ func TestJSONSummary(t *testing.T) {
 		}
 	}
 }
+
+// TestEightBuildsAtOnce: eight builds of one project at once, on one cache
+// and one registry repository, all succeed with the same digest, and the
+// cache verifies.
+func TestEightBuildsAtOnce(t *testing.T) {
+	needE2E(t)
+	dir := copyProject(t, "gohello")
+	env := cacheEnv(t)
+	results := make(chan result, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			results <- lbNoFatal(dir, env, "build", "--from", "builtin:static", "-o", fmt.Sprintf("%s/eight:t%d", registry, i), "-q")
+		}()
+	}
+	var digests []string
+	for i := 0; i < 8; i++ {
+		r := <-results
+		if r.code != 0 {
+			t.Fatalf("a concurrent build failed: exit %d\n%s", r.code, r.stderr)
+		}
+		digests = append(digests, digestOf(r.stdout))
+	}
+	for _, d := range digests {
+		if d != digests[0] {
+			t.Errorf("digests differ: %v", digests)
+			break
+		}
+	}
+	if out := tool(t, "crane", "validate", "--remote", registry+"/eight:t0"); !strings.Contains(out, "PASS") {
+		t.Errorf("crane validate: %s", out)
+	}
+	verifyCache(t, dir, env)
+}
