@@ -11,6 +11,8 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
 	"github.com/langbuild/langbuild/lang"
 )
 
@@ -48,6 +50,10 @@ func report(err error) int {
 		return 1
 	}
 	fmt.Fprintf(os.Stderr, "langbuild: %v\n", err)
+	var te *transport.Error
+	if errors.As(err, &te) && (te.StatusCode == 401 || te.StatusCode == 403) {
+		fmt.Fprintf(os.Stderr, "langbuild: the registry refused the credentials langbuild found (Docker config auths or credential helpers, $DOCKER_CONFIG): log in again, e.g. `docker login` or `crane auth login`\n")
+	}
 	return 1
 }
 

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// authRegistry starts docker-registry with TLS (a self-signed certificate
+// for 127.0.0.1) and htpasswd basic auth for user:pass. It returns its
+// host:port and the certificate's file.
+func authRegistry(t *testing.T, user, pass string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+		IsCA: true, BasicConstraintsValid: true,
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	kb, _ := x509.MarshalECPrivateKey(key)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	hash, _ := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
+	os.WriteFile(filepath.Join(dir, "htpasswd"), []byte(user+":"+string(hash)+"\n"), 0o644)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := fmt.Sprintf(`version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: %s/data}}
+http:
+  addr: %s
+  secret: auth-test
+  tls: {certificate: %s, key: %s}
+auth:
+  htpasswd: {realm: langbuild-test, path: %s/htpasswd}
+`, dir, addr, certFile, keyFile, dir)
+	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
+	cmd := exec.Command("docker-registry", "serve", filepath.Join(dir, "config.yml"))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	for i := 0; i < 250; i++ {
+		if resp, err := client.Get("https://" + addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusUnauthorized {
+				return addr, certFile
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("the TLS registry on %s did not answer", addr)
+	return "", ""
+}
+
+// TestRegistryAuth pushes to a registry with TLS (a self-signed CA given by
+// SSL_CERT_FILE) and basic auth, with credentials from a Docker config's
+// auths and from a credential helper; bad credentials and an untrusted
+// certificate fail with one clear line; no credential ever appears in the
+// output.
+func TestRegistryAuth(t *testing.T) {
+	needE2E(t)
+	const user, pass = "builder", "s3cret-pass-0f4c2"
+	reg, cert := authRegistry(t, user, pass)
+	dir := copyProject(t, "gohello")
+	env := cacheEnv(t)
+	secrets := []string{pass, base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)), "Authorization"}
+	noLeak := func(r result) {
+		t.Helper()
+		for _, s := range secrets {
+			if strings.Contains(r.stdout+r.stderr, s) {
+				t.Errorf("output contains %q:\n%s%s", s, r.stdout, r.stderr)
+			}
+		}
+	}
+	dockerConfig := func(content string) string {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, "config.json"), []byte(content), 0o600)
+		return d
+	}
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	ref := reg + "/auth/gohello:1"
+
+	// Credentials from config.json auths, the CA from SSL_CERT_FILE.
+	cfg := dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
+	r := lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", ref)
+	if r.code != 0 {
+		t.Fatalf("push with config.json credentials: exit %d\n%s", r.code, r.stderr)
+	}
+	noLeak(r)
+
+	// A credential helper.
+	bin := t.TempDir()
+	helper := fmt.Sprintf("#!/bin/sh\nread server\necho '{\"ServerURL\":\"'$server'\",\"Username\":\"%s\",\"Secret\":\"%s\"}'\n", user, pass)
+	os.WriteFile(filepath.Join(bin, "docker-credential-langbuildtest"), []byte(helper), 0o755)
+	cfg = dockerConfig(fmt.Sprintf(`{"credHelpers": {%q: "langbuildtest"}}`, reg))
+	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert, "PATH="+bin+":"+os.Getenv("PATH")),
+		"build", "--from", "builtin:static", "-o", reg+"/auth/helper:1")
+	if r.code != 0 {
+		t.Fatalf("push with a credential helper: exit %d\n%s", r.code, r.stderr)
+	}
+	noLeak(r)
+
+	// Wrong password: one clear line naming the registry.
+	bad := base64.StdEncoding.EncodeToString([]byte(user + ":wrong-" + pass))
+	cfg = dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, bad))
+	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", reg+"/auth/bad:1")
+	t.Logf("bad credentials say: %s", r.stderr)
+	if r.code == 0 || !strings.Contains(r.stderr, reg) || !strings.Contains(strings.ToLower(r.stderr), "unauthorized") || !strings.Contains(r.stderr, "refused the credentials") {
+		t.Errorf("bad credentials: exit %d\n%s", r.code, r.stderr)
+	}
+	secrets = append(secrets, "wrong-"+pass, bad)
+	noLeak(r)
+
+	// No trust in the certificate: a clear TLS error, in seconds.
+	cfg = dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
+	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg), "build", "--from", "builtin:static", "-o", reg+"/auth/untrusted:1")
+	t.Logf("untrusted says: %s", r.stderr)
+	if r.code == 0 || !strings.Contains(r.stderr, "certificate") {
+		t.Errorf("untrusted certificate: exit %d\n%s", r.code, r.stderr)
+	}
+	if r.elapsed > 30*time.Second {
+		t.Errorf("untrusted certificate took %s to fail", r.elapsed)
+	}
+	noLeak(r)
+}
