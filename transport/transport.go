@@ -24,6 +24,9 @@ type Options struct {
 	// DialTimeout bounds connecting to a registry, so an unreachable one fails
 	// in seconds. Zero means 5 seconds.
 	DialTimeout time.Duration
+	// ResponseTimeout bounds the wait for a registry's answer to one
+	// request (a hung registry); zero means 60 seconds.
+	ResponseTimeout time.Duration
 	// Retries is how many times a failed request is tried again (with
 	// exponential backoff); zero means 2.
 	Retries int
@@ -55,6 +58,9 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if retries == 0 {
 		retries = 2
 	}
+	if retries < 0 {
+		retries = 0
+	}
 	jobs := o.Jobs
 	if jobs == 0 {
 		jobs = 4
@@ -67,6 +73,9 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = dial
 	t.ResponseHeaderTimeout = 60 * time.Second
+	if o.ResponseTimeout > 0 {
+		t.ResponseHeaderTimeout = o.ResponseTimeout
+	}
 	if o.Insecure {
 		if t.TLSClientConfig == nil {
 			t.TLSClientConfig = &tls.Config{}

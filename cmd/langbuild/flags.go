@@ -35,6 +35,9 @@ type projectFlags struct {
 	ports    []string
 	apt      aptFlags
 
+	retries         int
+	responseTimeout time.Duration
+
 	mainClass   string
 	nodeMain    string
 	allowNative bool
@@ -50,6 +53,8 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.platform, "platform", "linux/amd64", "target platform os/arch[/variant]")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "layer and base cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	fl.IntVar(&f.retries, "retries", 2, "how many times a failed registry request is tried again, with backoff (0: never)")
+	fl.DurationVar(&f.responseTimeout, "registry-timeout", 60*time.Second, "how long to wait for a registry's answer to one request")
 	fl.StringVar(&f.ldflags, "ldflags", "", "Go: -ldflags for go build")
 	fl.StringSliceVar(&f.goTags, "go-tags", nil, "Go: build tags")
 	fl.StringArrayVar(&f.goFlags, "go-flag", nil, "Go: extra go build flag (repeatable)")
@@ -138,7 +143,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		},
 		Base:     f.from,
 		Defaults: defaultBases,
-		Registry: transport.Options{Insecure: f.insecure},
+		Registry: transport.Options{Insecure: f.insecure, Retries: retriesOpt(f.retries), ResponseTimeout: f.responseTimeout},
 		Debian:   deb,
 		Cache:    cache,
 		ModTime:  modTime,
@@ -231,4 +236,12 @@ func splitClasspath(cp, dir string) []string {
 		out = append(out, p)
 	}
 	return out
+}
+
+// retriesOpt maps the flag (0 = never) to transport's (0 = default).
+func retriesOpt(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
