@@ -90,30 +90,7 @@ func TestJavaHello(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", w, got)
 		}
 	}
-	layerOf := func() map[string]string {
-		var cfg struct{ History []struct{ Comment string } }
-		json.Unmarshal([]byte(tool(t, "crane", "config", ref)), &cfg)
-		var m struct{ Layers []struct{ Digest string } }
-		json.Unmarshal([]byte(tool(t, "crane", "manifest", ref)), &m)
-		out := map[string]string{}
-		// The app's layers are the last ones, named by the last history entries.
-		h := cfg.History[len(cfg.History)-len(m.Layers):]
-		for i, l := range m.Layers {
-			out[l.Digest] = h[i].Comment
-		}
-		return out
-	}
-	uploadedLayers := func() []string {
-		names := layerOf()
-		var out []string
-		for _, u := range uploads(counter.snapshot()) {
-			if n, ok := names[u]; ok {
-				out = append(out, n)
-			}
-		}
-		slices.Sort(out)
-		return out
-	}
+	uploadedLayers := func() []string { return uploadedNames(t, ref) }
 
 	edit(t, filepath.Join(dir, "src/main/java/dev/langbuild/hello/Main.java"), `"hello from javahello"`, `"hello again from javahello"`)
 	mvn(t, dir, "compile")

@@ -117,15 +117,10 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 				return err
 			}
 			reg := transport.Options{Insecure: insecure}
-			var pubs []publish.Interface
-			for _, o := range outputs {
-				p, err := publish.New(o, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset})
-				if err != nil {
-					return usageErrorf("--output %s: %v", o, err)
-				}
-				pubs = append(pubs, p)
+			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset})
+			if err != nil {
+				return err
 			}
-			pub := publish.Multi(pubs...)
 			defer pub.Close()
 			b, err := base.BuildDebian(cmd.Context(), spec, base.Options{
 				Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},

@@ -70,15 +70,10 @@ The image reference, pinned by digest, is printed on stdout.`,
 			if live != nil {
 				uploaded = live.sent
 			}
-			var pubs []publish.Interface
-			for _, o := range f.outputs {
-				p, err := publish.New(o, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded})
-				if err != nil {
-					return usageErrorf("--output %s: %v", o, err)
-				}
-				pubs = append(pubs, p)
+			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded})
+			if err != nil {
+				return err
 			}
-			pub := publish.Multi(pubs...)
 			defer pub.Close()
 			for _, file := range []string{f.digestFile, f.imageIDFile, f.summaryFile} {
 				if err := checkWritable(file); err != nil {
@@ -176,4 +171,17 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// publishers makes the publisher for every --output, combined.
+func publishers(outputs []string, o publish.Options) (publish.Interface, error) {
+	var pubs []publish.Interface
+	for _, out := range outputs {
+		p, err := publish.New(out, o)
+		if err != nil {
+			return nil, usageErrorf("--output %s: %v", out, err)
+		}
+		pubs = append(pubs, p)
+	}
+	return publish.Multi(pubs...), nil
 }

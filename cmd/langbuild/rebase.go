@@ -72,15 +72,10 @@ blobs the registry lacks are uploaded.`,
 					return err
 				}
 			}
-			var pubs []publish.Interface
-			for _, o := range outputs {
-				p, err := publish.New(o, publish.Options{Tags: tags, Registry: reg})
-				if err != nil {
-					return usageErrorf("--output %s: %v", o, err)
-				}
-				pubs = append(pubs, p)
+			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg})
+			if err != nil {
+				return err
 			}
-			pub := publish.Multi(pubs...)
 			defer pub.Close()
 
 			ctx := cmd.Context()

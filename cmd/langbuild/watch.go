@@ -49,17 +49,12 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 			if err != nil {
 				return err
 			}
-			var pubs []publish.Interface
-			for _, o := range f.outputs {
-				p, err := publish.New(o, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name})
-				if err != nil {
-					return usageErrorf("--output %s: %v", o, err)
-				}
-				pubs = append(pubs, p)
-			}
 			// One publisher for the session: blobs it pushed once are not
 			// asked about again.
-			pub := publish.Multi(pubs...)
+			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name})
+			if err != nil {
+				return err
+			}
 			defer pub.Close()
 			stderr := cmd.ErrOrStderr()
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
