@@ -2,6 +2,7 @@ package publish
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -124,7 +126,9 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
-		p.seen = &uploadRecorder{written: map[string]bool{}, uploaded: p.opts.Uploaded}
+		if p.seen == nil {
+			p.seen = &uploadRecorder{written: map[string]bool{}, uploaded: p.opts.Uploaded}
+		}
 		reg := p.opts.Registry
 		inner := reg.Wrap
 		reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
@@ -171,12 +175,29 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	for attempt := 0; ; attempt++ {
+		c, err := p.pusher(ctx)
+		if err != nil {
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+		}
+		err = c.Push(ctx, p.ref, img)
+		if err == nil {
+			break
+		}
+		if attempt >= 2 || !blobsLost(err) || ctx.Err() != nil {
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+		}
+		// The registry lost or mangled a blob (concurrent pushes of the same
+		// blob race in some registries): push again with a fresh client,
+		// which checks every blob anew. The manifest was refused, so no tag
+		// names the incomplete image meanwhile.
+		p.mu.Lock()
+		p.client = nil
+		p.mu.Unlock()
+	}
 	c, err := p.pusher(ctx)
 	if err != nil {
-		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
-	}
-	if err := c.Push(ctx, p.ref, img); err != nil {
-		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+		return Result{}, err
 	}
 	for _, t := range p.tags {
 		if err := c.Push(ctx, t, img); err != nil {
@@ -188,6 +209,23 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 		Digest:     digest,
 		Written:    p.seen.take(),
 	}, nil
+}
+
+// blobsLost reports a refusal that a fresh push can mend: the registry does
+// not have, or did not accept, a blob the manifest needs.
+func blobsLost(err error) bool {
+	var te *transport.Error
+	if !errors.As(err, &te) {
+		return false
+	}
+	for _, d := range te.Errors {
+		switch d.Code {
+		case transport.ManifestBlobUnknownErrorCode, transport.BlobUnknownErrorCode, transport.DigestInvalidErrorCode,
+			transport.BlobUploadUnknownErrorCode, transport.BlobUploadInvalidErrorCode:
+			return true
+		}
+	}
+	return false
 }
 
 // Close implements Interface.
