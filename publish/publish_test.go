@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -124,5 +125,37 @@ func TestTarball(t *testing.T) {
 	p, _ = New("tar:"+filepath.Join(blocker, "x.tar"), Options{})
 	if _, err := p.Publish(context.Background(), i); err == nil || !strings.Contains(err.Error(), "x.tar") {
 		t.Errorf("unwritable: %v", err)
+	}
+}
+
+// A registry that refuses the manifest once for a blob it lost gets a
+// second, complete push.
+func TestRegistryPushesAgainWhenABlobIsLost(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	refused := 0
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") && refused == 0 {
+			refused++
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry"}]}`))
+			return
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	p, err := New(host+"/app:dev", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, d := img(t)
+	res, err := p.Publish(context.Background(), i)
+	if err != nil || res.Digest != d || refused != 1 {
+		t.Fatalf("publish: %+v %v (refused %d)", res, err, refused)
+	}
+	ref, _ := name.ParseReference(host + "/app:dev")
+	if desc, err := remote.Head(ref); err != nil || desc.Digest.String() != d {
+		t.Errorf("tag: %v %v", desc, err)
 	}
 }
