@@ -27,17 +27,8 @@ trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"
 go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
 LB="$W/langbuild"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
-mkdir -p "$W/registry"
-cat > "$W/registry/config.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $W/registry/data}}
-http: {addr: $REG, secret: bench}
-EOF
-docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
-for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+. "$ROOT/bench/lib.sh"
+start_registry
 
 # The same small base for both: passwd/group with nonroot, /tmp; user 65532.
 mkdir -p "$W/baseroot/etc" "$W/baseroot/tmp" "$W/baseroot/home/nonroot"
@@ -55,14 +46,6 @@ MAIN=$(grep -l 'func main' *.go | head -1)
 n=0
 change() { n=$((n+1)); echo "var benchEdit$n = $n" >> "$MAIN"; }
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-# time_it FILE CMD...: appends the seconds CMD took to FILE.
-time_it() {
-  local f=$1; shift
-  local s; s=$(now)
-  "$@" >/dev/null 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.err" >&2; exit 1; }
-  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$f"
-}
 
 lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
 kob() { KO_DOCKER_REPO="$REG/ko-$1" KO_DEFAULTBASEIMAGE="$BASE" ko build -B --sbom=none . ; }
@@ -78,11 +61,11 @@ for i in $(seq "$REPS"); do
   rm -rf "$W/kocache"
   for t in lb:lb ko:kob kc:kocache; do
     name=${t%%:*} fn=${t#*:}
-    time_it "$W/$name.cold" $fn "cold$i"
-    change; time_it "$W/$name.change" $fn "cold$i"
-    time_it "$W/$name.noop" $fn "cold$i"
+    time_it "$name.cold" $fn "cold$i"
+    change; time_it "$name.change" $fn "cold$i"
+    time_it "$name.noop" $fn "cold$i"
   done
-  change; time_it "$W/go.change" env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
+  change; time_it go.change env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
 done
 
 python3 - "$W" "$REPS" <<'EOF'

@@ -23,17 +23,8 @@ go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
 LB="$W/langbuild"
 export XDG_CACHE_HOME="$W/xdg"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
-mkdir -p "$W/registry"
-cat > "$W/registry/config.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $W/registry/data}}
-http: {addr: $REG, secret: bench}
-EOF
-docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
-for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+. "$ROOT/bench/lib.sh"
+start_registry
 
 # The same base for both: the Debian-built java17, pushed to the registry.
 BASE_DIGEST=$("$LB" base build --preset java17 -o "$REG/base:java17" -q | sed 's/.*@//')
@@ -61,13 +52,6 @@ MB=$(tr ':' '\n' < "$W/cp.txt" | xargs du -cb | tail -1 | awk '{printf "%.0f", $
 # Warm Jib's plugin resolution so the first timed run does not download it.
 mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/warm/jib" >/dev/null
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-time_it() {
-  local f=$1; shift
-  local s; s=$(now)
-  "$@" >"$W/last.out" 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.out" "$W/last.err" | tail -n 25 >&2; exit 1; }
-  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
-}
 jib() { mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/jib/$1" -Djib.applicationCache="$W/jibcache-$1"; }
 lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
 n=0

@@ -18,17 +18,8 @@ export XDG_CACHE_HOME="$W/xdg"
 (mkdir -p "$W/cfy" && cd "$W/cfy" && npm init -y >/dev/null && npm install containerify@4.1.0 --no-audit --no-fund >/dev/null 2>&1)
 CFY="$W/cfy/node_modules/.bin/containerify"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-REG=127.0.0.1:$PORT
-mkdir -p "$W/registry"
-cat > "$W/registry/config.yml" <<EOF
-version: 0.1
-log: {level: error}
-storage: {filesystem: {rootdirectory: $W/registry/data}}
-http: {addr: $REG, secret: bench}
-EOF
-docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
-for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+. "$ROOT/bench/lib.sh"
+start_registry
 BASE_DIGEST=$("$LB" base build --preset nodejs -o "$REG/base:nodejs" -q | sed 's/.*@//')
 
 cp -r "$ROOT/testprojects/nodeexpress" "$W/proj"
@@ -36,13 +27,6 @@ rm -rf "$W/proj/node_modules"
 cd "$W/proj"
 npm ci --no-audit --no-fund >/dev/null 2>&1
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-time_it() {
-  local f=$1; shift
-  local s; s=$(now)
-  "$@" >"$W/last.out" 2>&1 || { echo "bench: failed: $*" >&2; tail -n 20 "$W/last.out" >&2; exit 1; }
-  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
-}
 cfy() {
   "$CFY" --fromRegistry "http://$REG/v2/" --fromImage base:nodejs --toRegistry "http://$REG/v2/" --toImage "cfy/$1:latest" \
     --folder . --allowInsecureRegistries --allowNoPushAuth --doCrossMount \

@@ -65,13 +65,7 @@ open(os.path.join(d, "index.js"), "w").write("console.log('x');\n")
 PY
 }
 
-now() { echo "${EPOCHREALTIME/,/.}"; }
-time_it() {
-  local f=$1; shift
-  local s; s=$(now)
-  "$@" >/dev/null 2>"$W/last.err" || { echo "bench: failed: $*" >&2; cat "$W/last.err" >&2; exit 1; }
-  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
-}
+. "$ROOT/bench/lib.sh"
 
 java_project "$W/jsmall" 10 10
 java_project "$W/jlarge" 100 10

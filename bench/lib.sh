@@ -1,0 +1,30 @@
+# Shared by the bench scripts (sourced, not run): a docker-registry on a free
+# loopback port, and a timer. Expects $W (a scratch directory) to be set.
+
+# start_registry sets REG to the host:port of a fresh docker-registry whose
+# data lives in $W/registry; the caller's trap stops it ($W/registry.pid).
+start_registry() {
+  local port
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  REG=127.0.0.1:$port
+  mkdir -p "$W/registry"
+  cat > "$W/registry/config.yml" <<CFG
+version: 0.1
+log: {level: error}
+storage: {filesystem: {rootdirectory: $W/registry/data}}
+http: {addr: $REG, secret: bench}
+CFG
+  docker-registry serve "$W/registry/config.yml" > "$W/registry/log" 2>&1 & echo $! > "$W/registry.pid"
+  for _ in $(seq 100); do curl -fs "http://$REG/v2/" >/dev/null && break; sleep 0.05; done
+}
+
+now() { echo "${EPOCHREALTIME/,/.}"; }
+
+# time_it FILE CMD...: appends to $W/FILE the seconds CMD took; a failing
+# CMD stops the benchmark with its output.
+time_it() {
+  local f=$1; shift
+  local s; s=$(now)
+  "$@" >"$W/last.out" 2>&1 || { echo "bench: failed: $*" >&2; tail -n 25 "$W/last.out" >&2; exit 1; }
+  python3 -c "print(f'{$(now)-$s:.4f}')" >> "$W/$f"
+}
