@@ -20,14 +20,9 @@ GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bi
 export PATH="$GOBIN_DIR:$PATH"
 command -v ko >/dev/null || go install github.com/google/ko@latest
 command -v crane >/dev/null || go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
-command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
-
-W=$(mktemp -d)
-trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
-LB="$W/langbuild"
 
 . "$ROOT/bench/lib.sh"
+bench_setup
 start_registry
 
 # The same small base for both: passwd/group with nonroot, /tmp; user 65532.

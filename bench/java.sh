@@ -16,14 +16,9 @@
 set -euo pipefail
 REPS=${1:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
-W=$(mktemp -d)
-trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
-LB="$W/langbuild"
-export XDG_CACHE_HOME="$W/xdg"
-
 . "$ROOT/bench/lib.sh"
+bench_setup
+
 start_registry
 
 # The same base for both: the Debian-built java17, pushed to the registry.

@@ -1,5 +1,17 @@
-# Shared by the bench scripts (sourced, not run): a docker-registry on a free
-# loopback port, and a timer. Expects $W (a scratch directory) to be set.
+# Shared by the bench scripts (sourced, not run): set-up, a docker-registry on
+# a free loopback port, and a timer.
+
+# bench_setup makes the scratch directory $W (removed, with the registry
+# stopped, on exit), builds langbuild into $LB and gives it its own cache.
+# Expects $ROOT.
+bench_setup() {
+  command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
+  W=$(mktemp -d)
+  trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
+  go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+  LB="$W/langbuild"
+  export XDG_CACHE_HOME="$W/xdg"
+}
 
 # start_registry sets REG to the host:port of a fresh docker-registry whose
 # data lives in $W/registry; the caller's trap stops it ($W/registry.pid).

@@ -9,16 +9,11 @@
 set -euo pipefail
 REPS=${1:-7}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
-W=$(mktemp -d)
-trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
-LB="$W/langbuild"
-export XDG_CACHE_HOME="$W/xdg"
+. "$ROOT/bench/lib.sh"
+bench_setup
 (mkdir -p "$W/cfy" && cd "$W/cfy" && npm init -y >/dev/null && npm install containerify@4.1.0 --no-audit --no-fund >/dev/null 2>&1)
 CFY="$W/cfy/node_modules/.bin/containerify"
 
-. "$ROOT/bench/lib.sh"
 start_registry
 BASE_DIGEST=$("$LB" base build --preset nodejs -o "$REG/base:nodejs" -q | sed 's/.*@//')
 

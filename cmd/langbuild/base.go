@@ -141,14 +141,7 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 					fmt.Fprintf(stderr, "warning: no keyring for %s: its Release signature was not checked\n", s)
 				}
 			}
-			res, err := pub.Publish(cmd.Context(), b.Image)
-			if err != nil {
-				return err
-			}
-			for _, r := range res.References {
-				fmt.Fprintln(cmd.OutOrStdout(), r)
-			}
-			return nil
+			return publishAndPrint(cmd.Context(), cmd, pub, b.Image)
 		},
 	}
 	apt.register(cmd)

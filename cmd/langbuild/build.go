@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/spf13/cobra"
 
 	"github.com/langbuild/langbuild/layering"
@@ -184,4 +186,16 @@ func publishers(outputs []string, o publish.Options) (publish.Interface, error) 
 		pubs = append(pubs, p)
 	}
 	return publish.Multi(pubs...), nil
+}
+
+// publishAndPrint publishes img and prints where it went, one reference a line.
+func publishAndPrint(ctx context.Context, cmd *cobra.Command, pub publish.Interface, img v1.Image) error {
+	res, err := pub.Publish(ctx, img)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.References {
+		fmt.Fprintln(cmd.OutOrStdout(), r)
+	}
+	return nil
 }

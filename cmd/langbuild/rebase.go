@@ -109,14 +109,7 @@ blobs the registry lacks are uploaded.`,
 			if err != nil {
 				return fmt.Errorf("rebasing %s: %w", target, err)
 			}
-			res, err := pub.Publish(ctx, img)
-			if err != nil {
-				return err
-			}
-			for _, r := range res.References {
-				fmt.Fprintln(cmd.OutOrStdout(), r)
-			}
-			return nil
+			return publishAndPrint(ctx, cmd, pub, img)
 		},
 	}
 	apt.register(cmd)
