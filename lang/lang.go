@@ -88,6 +88,10 @@ type Options struct {
 	AllowNative bool
 	JVMFlags    []string
 	Classpath   []string
+
+	// FollowSymlinks copies what project symlinks that leave their directory
+	// point to (inside the project only) instead of keeping them as links.
+	FollowSymlinks bool
 }
 
 // ErrNotDetected is returned by Select when no analyzer recognises the directory.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/klauspost/pgzip"
 )
@@ -230,10 +231,10 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 				return nil, "", fmt.Errorf("reading %s: %w", e.Source, err)
 			}
 			if !fi.Mode().IsRegular() {
-				return nil, "", fmt.Errorf("%s is not a regular file", e.Source)
+				return nil, "", fmt.Errorf("%s is not a regular file: images get only regular files, directories and symlinks", e.Source)
 			}
 			st := statOf(fi)
-			old, ok := stats[e.Source]
+			old, ok := stats[keyString(e.Source)]
 			if ok && old.Size == st.Size && old.ModTime == st.ModTime && old.Inode == st.Inode && old.Mode == st.Mode {
 				st.SHA256 = old.SHA256
 			} else {
@@ -244,7 +245,7 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 				st.SHA256 = sum
 				statsChanged = true
 			}
-			fresh[e.Source] = st
+			fresh[keyString(e.Source)] = st
 			r.size, r.sha256 = st.Size, st.SHA256
 			r.mode = e.normalizedMode(fi.Mode()&0o111 != 0)
 		case e.Type == TypeFile:
@@ -267,7 +268,7 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 	rs = expand(rs)
 	recs := make([]keyRecord, len(rs))
 	for i, r := range rs {
-		recs[i] = keyRecord{Path: r.Path, Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: r.Linkname, Size: r.size, SHA256: r.sha256}
+		recs[i] = keyRecord{Path: keyString(r.Path), Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: keyString(r.Linkname), Size: r.size, SHA256: r.sha256}
 	}
 	kb, err := json.Marshal(struct {
 		V       int         `json:"v"`
@@ -282,6 +283,16 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 	return rs, hex.EncodeToString(k[:]), nil
 }
 
+// keyString is s as it enters a JSON key or record. JSON would replace the
+// bytes of a name that is not UTF-8 with U+FFFD, so two such names could share
+// a layer key; they are spelled in hex instead (no path starts with "!").
+func keyString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return "!hex:" + hex.EncodeToString([]byte(s))
+}
+
 func statOf(fi fs.FileInfo) statRecord {
 	st := statRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode())}
 	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
@@ -291,9 +302,9 @@ func statOf(fi fs.FileInfo) statRecord {
 }
 
 func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
+	f, err := openRegular(p)
 	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", p, err)
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -363,6 +374,25 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 		return layerRecord{}, err
 	}
 	return r, nil
+}
+
+// openRegular opens a source file, refusing anything but a regular file
+// (checked on the open file, so a pipe put in its place after the walk
+// cannot hang the build).
+func openRegular(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", p, err)
+	}
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file: images get only regular files, directories and symlinks", p)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 type countingHash struct {

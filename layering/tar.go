@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"strings"
 	"time"
@@ -113,9 +112,9 @@ func copyContent(w io.Writer, e resolved) error {
 		}
 		return nil
 	}
-	f, err := os.Open(e.Source)
+	f, err := openRegular(e.Source)
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", e.Source, err)
+		return err
 	}
 	defer f.Close()
 	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, e.size))

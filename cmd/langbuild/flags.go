@@ -41,6 +41,7 @@ type projectFlags struct {
 	mainClass   string
 	nodeMain    string
 	allowNative bool
+	followLinks bool
 	module      string
 	jar         string
 	jvmFlags    []string
@@ -64,6 +65,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
 	fl.StringVar(&f.nodeMain, "main", "", "Node: the file to run (default: the start script's file, \"main\", server.js or index.js)")
 	fl.BoolVar(&f.allowNative, "allow-native", false, "Node: put native addons built on this machine into an image for another platform")
+	fl.BoolVar(&f.followLinks, "follow-symlinks", false, "copy what project symlinks leaving their directory point to (never outside the project) instead of keeping them as links")
 	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
@@ -126,20 +128,21 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		Dir:       abs,
 		Analyzers: analyzers(),
 		Lang: lang.Options{
-			Platform:     pl,
-			Env:          os.Environ(),
-			GoFlags:      f.goFlags,
-			Ldflags:      f.ldflags,
-			Tags:         f.goTags,
-			MavenRepo:    mavenRepo(),
-			JavaSysProps: javaSysProps(),
-			MainClass:    f.mainClass,
-			Module:       f.module,
-			Jar:          f.jar,
-			NodeMain:     f.nodeMain,
-			AllowNative:  f.allowNative,
-			JVMFlags:     f.jvmFlags,
-			Classpath:    splitClasspath(f.classpath, abs),
+			Platform:       pl,
+			Env:            os.Environ(),
+			GoFlags:        f.goFlags,
+			Ldflags:        f.ldflags,
+			Tags:           f.goTags,
+			MavenRepo:      mavenRepo(),
+			JavaSysProps:   javaSysProps(),
+			MainClass:      f.mainClass,
+			Module:         f.module,
+			Jar:            f.jar,
+			NodeMain:       f.nodeMain,
+			AllowNative:    f.allowNative,
+			FollowSymlinks: f.followLinks,
+			JVMFlags:       f.jvmFlags,
+			Classpath:      splitClasspath(f.classpath, abs),
 		},
 		Base:     f.from,
 		Defaults: defaultBases,

@@ -2,11 +2,11 @@ package golang
 
 import (
 	"fmt"
+	"github.com/langbuild/langbuild/lang"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"strings"
 
 	"github.com/langbuild/langbuild/layering"
 )
@@ -74,10 +74,10 @@ func kodataLink(p, dst, dir, root string) (layering.Entry, error) {
 	if err != nil {
 		return layering.Entry{}, err
 	}
-	if !filepath.IsAbs(target) && within(resolved, realDir) {
+	if !filepath.IsAbs(target) && lang.Within(resolved, realDir) {
 		return layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: target}, nil
 	}
-	if !within(resolved, realRoot) {
+	if !lang.Within(resolved, realRoot) {
 		return layering.Entry{}, fmt.Errorf("%s: symlink to %s leaves the module; copy the file into kodata instead", p, target)
 	}
 	fi, err := os.Stat(resolved)
@@ -88,9 +88,4 @@ func kodataLink(p, dst, dir, root string) (layering.Entry, error) {
 		return layering.Entry{}, fmt.Errorf("%s: symlink to %s, which is not a regular file", p, target)
 	}
 	return layering.Entry{Path: dst, Type: layering.TypeFile, Source: resolved}, nil
-}
-
-func within(p, dir string) bool {
-	rel, err := filepath.Rel(dir, p)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
 }

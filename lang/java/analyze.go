@@ -81,7 +81,8 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if fi, err := os.Stat(classesDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", info.File, classesDir)
 	}
-	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && info.PomMain == "")
+	links := lang.Links{Root: dir, Follow: opts.FollowSymlinks}
+	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && info.PomMain == "", links)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +102,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		case a.Module:
 			if fi, err := os.Stat(a.File); err == nil && fi.IsDir() {
 				dst := AppRoot + "/modules/" + a.ArtifactID
-				es, err := dirEntries(a.File, dst)
+				es, err := dirEntries(a.File, dst, lang.Links{Root: filepath.Dir(filepath.Dir(a.File)), Follow: opts.FollowSymlinks})
 				if err != nil {
 					return nil, err
 				}
@@ -126,7 +127,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	} else {
 		entrypoint = append(entrypoint, "-cp", "@"+ClasspathFile, mainClass)
 	}
-	extra, err := extraFiles(info.Dir)
+	extra, err := extraFiles(info.Dir, links)
 	if err != nil {
 		return nil, err
 	}
@@ -157,41 +158,39 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 
 // scanClasses splits the compiled output into resources and classes and,
 // when findMains is set, finds the classes with a main method.
-func scanClasses(dir string, findMains bool) (resources, classes []layering.Entry, mains []string, err error) {
+func scanClasses(dir string, findMains bool, links lang.Links) (resources, classes []layering.Entry, mains []string, err error) {
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || p == dir {
 			return err
-		}
-		if d.IsDir() {
-			return nil
 		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			target, err := os.Readlink(p)
+		if !strings.HasSuffix(rel, ".class") || !d.Type().IsRegular() {
+			es, err := links.Entries(dir, p, path.Join(ResourcesDir, rel), d)
 			if err != nil {
 				return err
 			}
-			resources = append(resources, layering.Entry{Path: path.Join(ResourcesDir, rel), Type: layering.TypeSymlink, Linkname: target})
-		case strings.HasSuffix(rel, ".class"):
-			classes = append(classes, layering.Entry{Path: path.Join(ClassesDir, rel), Type: layering.TypeFile, Source: p})
-			if !findMains || strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
-				return nil
+			for _, e := range es {
+				if e.Type != layering.TypeDir {
+					resources = append(resources, e)
+				}
 			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			ci, err := readClass(b)
-			if err != nil {
-				return fmt.Errorf("%s: %v: recompile the project", p, err)
-			}
-			if ci.hasMain {
-				mains = append(mains, ci.name)
-			}
-		default:
-			resources = append(resources, layering.Entry{Path: path.Join(ResourcesDir, rel), Type: layering.TypeFile, Source: p})
+			return nil
+		}
+		classes = append(classes, layering.Entry{Path: path.Join(ClassesDir, rel), Type: layering.TypeFile, Source: p})
+		if !findMains || strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		ci, err := readClass(b)
+		if err != nil {
+			return fmt.Errorf("%s: %v: recompile the project", p, err)
+		}
+		if ci.hasMain {
+			mains = append(mains, ci.name)
 		}
 		return nil
 	})
@@ -296,21 +295,26 @@ func fileHash(p string) (string, error) {
 
 // dirEntries lists the files below dir at dst (a reactor module's classes
 // when it is compiled but not packaged).
-func dirEntries(dir, dst string) ([]layering.Entry, error) {
+func dirEntries(dir, dst string, links lang.Links) ([]layering.Entry, error) {
 	var es []layering.Entry
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || p == dir {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		es = append(es, layering.Entry{Path: dst + "/" + filepath.ToSlash(rel), Type: layering.TypeFile, Source: p})
-		return nil
+		sub, err := links.Entries(dir, p, dst+"/"+filepath.ToSlash(rel), d)
+		for _, e := range sub {
+			if e.Type != layering.TypeDir {
+				es = append(es, e)
+			}
+		}
+		return err
 	})
 	return es, err
 }
 
 // extraFiles copies src/main/langbuild (or Jib's src/main/jib) to the image root.
-func extraFiles(dir string) ([]layering.Entry, error) {
+func extraFiles(dir string, links lang.Links) ([]layering.Entry, error) {
 	for _, name := range []string{"src/main/langbuild", "src/main/jib"} {
 		root := filepath.Join(dir, filepath.FromSlash(name))
 		if _, err := os.Stat(root); err != nil {
@@ -322,20 +326,9 @@ func extraFiles(dir string) ([]layering.Entry, error) {
 				return err
 			}
 			rel, _ := filepath.Rel(root, p)
-			dst := "/" + filepath.ToSlash(rel)
-			switch {
-			case d.Type()&fs.ModeSymlink != 0:
-				t, err := os.Readlink(p)
-				if err != nil {
-					return err
-				}
-				es = append(es, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: t})
-			case d.IsDir():
-				es = append(es, layering.Entry{Path: dst, Type: layering.TypeDir})
-			default:
-				es = append(es, layering.Entry{Path: dst, Type: layering.TypeFile, Source: p})
-			}
-			return nil
+			sub, err := links.Entries(root, p, "/"+filepath.ToSlash(rel), d)
+			es = append(es, sub...)
+			return err
 		})
 		return es, err
 	}

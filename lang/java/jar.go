@@ -98,7 +98,7 @@ func bootPlan(jarPath, dir string, mf map[string]string, opts lang.Options) (*la
 		}
 		cp = append(cp, e.Path)
 	}
-	resources, classes, _, err := scanClasses(filepath.Join(dir, "BOOT-INF", "classes"), false)
+	resources, classes, _, err := scanClasses(filepath.Join(dir, "BOOT-INF", "classes"), false, lang.Links{Root: dir})
 	if err != nil {
 		return nil, err
 	}

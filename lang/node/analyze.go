@@ -161,7 +161,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if err != nil {
 		return nil, err
 	}
-	app, err := appFiles(dir, pkg, cl.workspaceDirs, lockName)
+	app, err := appFiles(dir, pkg, cl.workspaceDirs, lockName, lang.Links{Root: dir, Follow: opts.FollowSymlinks})
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +391,8 @@ func walkPackage(src, dst string) (es []layering.Entry, size int64, native bool,
 				native = true
 			}
 			es = append(es, layering.Entry{Path: to, Type: layering.TypeFile, Source: p})
+		case !d.IsDir():
+			return lang.Special(p, d.Type())
 		}
 		return nil
 	})

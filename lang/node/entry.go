@@ -12,6 +12,7 @@ import (
 
 	"github.com/bmatcuk/doublestar/v4"
 
+	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
@@ -91,7 +92,7 @@ var defaultIgnores = []string{
 // package.json), else the project directory minus the default ignores and
 // the patterns of .dockerignore and .langbuildignore (doublestar globs;
 // "!pattern" re-includes). Workspace package directories are layered apart.
-func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string) ([]layering.Entry, error) {
+func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string, links lang.Links) ([]layering.Entry, error) {
 	ignores := append([]string{}, defaultIgnores...)
 	var keep []string
 	for _, f := range []string{".dockerignore", ".langbuildignore"} {
@@ -160,18 +161,9 @@ func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockNa
 		if !selected(r) {
 			return nil
 		}
-		dst := path.Join(AppDir, r)
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			es = append(es, layering.Entry{Path: dst, Type: layering.TypeSymlink, Linkname: t})
-		case d.Type().IsRegular():
-			es = append(es, layering.Entry{Path: dst, Type: layering.TypeFile, Source: p})
-		}
-		return nil
+		sub, err := links.Entries(dir, p, path.Join(AppDir, r), d)
+		es = append(es, sub...)
+		return err
 	})
 	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
 	return es, err
