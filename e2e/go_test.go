@@ -378,6 +378,7 @@ func TestJSONSummary(t *testing.T) {
 	env := cacheEnv(t)
 	ref := registry + "/summary:1"
 	files := t.TempDir()
+	var events []map[string]any
 	run := func() map[string]any {
 		r := lb(t, dir, env, "build", "--from", "builtin:static", "-o", ref, "-t", "two", "--json",
 			"--digest-file", filepath.Join(files, "digest"), "--image-id-file", filepath.Join(files, "id"), "--summary-file", filepath.Join(files, "summary.json"))
@@ -388,9 +389,27 @@ func TestJSONSummary(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 			t.Fatalf("--json output does not parse: %v\n%s", err, r.stdout)
 		}
+		events = nil
+		for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+			var e map[string]any
+			if err := json.Unmarshal([]byte(line), &e); err != nil {
+				t.Fatalf("--json progress line does not parse: %v\n%s", err, line)
+			}
+			events = append(events, e)
+		}
 		return s
 	}
+	phases := func() map[string]int {
+		m := map[string]int{}
+		for _, e := range events {
+			m[e["phase"].(string)]++
+		}
+		return m
+	}
 	s := run()
+	if p := phases(); p["compressed"] == 0 || p["upload"] == 0 {
+		t.Errorf("first push: progress phases %v, want layers compressed and bytes uploaded", p)
+	}
 	digest := strings.TrimSpace(tool(t, "crane", "digest", ref))
 	if s["digest"] != digest || strings.TrimSpace(tool(t, "crane", "digest", registry+"/summary:two")) != digest {
 		t.Errorf("summary digest %v, registry %s", s["digest"], digest)
@@ -417,6 +436,9 @@ func TestJSONSummary(t *testing.T) {
 		if l.(map[string]any)["pushed"] != false {
 			t.Errorf("no-op push: layer %v", l)
 		}
+	}
+	if p := phases(); p["cached"] == 0 || p["compressed"] != 0 || p["upload"] != 0 {
+		t.Errorf("no-op push: progress phases %v, want every layer cached and nothing uploaded", p)
 	}
 }
 

@@ -69,8 +69,13 @@ The image reference, pinned by digest, is printed on stdout.`,
 				live = newLiveView(stderr)
 			}
 			var uploaded func(int64)
-			if live != nil {
+			var events *jsonEvents
+			switch {
+			case live != nil:
 				uploaded = live.sent
+			case f.jsonOut && !f.quiet:
+				events = &jsonEvents{w: stderr}
+				uploaded = events.uploaded
 			}
 			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded})
 			if err != nil {
@@ -86,6 +91,8 @@ The image reference, pinned by digest, is printed on stdout.`,
 			switch {
 			case live != nil:
 				opts.Progress = live.layer
+			case events != nil:
+				opts.Progress = events.layer
 			case !f.quiet:
 				opts.Progress = progressPrinter(stderr)
 			}
@@ -128,7 +135,7 @@ The image reference, pinned by digest, is printed on stdout.`,
 	fl.StringVar(&f.digestFile, "digest-file", "", "write the image digest to this file")
 	fl.StringVar(&f.imageIDFile, "image-id-file", "", "write the image ID (the config's digest) to this file")
 	fl.StringVar(&f.summaryFile, "summary-file", "", "write a JSON summary (references, digest, tags, layers and whether each was pushed) to this file")
-	fl.BoolVar(&f.jsonOut, "json", false, "print the JSON summary on stdout instead of the references")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the JSON summary on stdout instead of the references, and progress as JSON lines on stderr (unless -q)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result")
 	fl.BoolVar(&f.timings, "timings", false, "print how long each phase took")
 	return cmd

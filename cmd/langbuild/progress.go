@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -127,4 +128,43 @@ func (v *liveView) finish() {
 		push.SetTotal(-1, true)
 	}
 	v.p.Wait()
+}
+
+// jsonEvents writes progress for machines, one JSON object a line:
+// {"layer":"binary","phase":"compressed","bytes":123,"ms":4.2} for layers and
+// {"phase":"upload","bytes":N} for the bytes sent so far (on the first bytes,
+// then at most once a MiB).
+type jsonEvents struct {
+	mu       sync.Mutex
+	w        io.Writer
+	total    int64
+	reported int64
+}
+
+type jsonEvent struct {
+	Layer string  `json:"layer,omitempty"`
+	Phase string  `json:"phase"`
+	Bytes int64   `json:"bytes,omitempty"`
+	MS    float64 `json:"ms,omitempty"`
+}
+
+func (j *jsonEvents) write(e jsonEvent) {
+	b, _ := json.Marshal(e)
+	j.w.Write(append(b, '\n'))
+}
+
+func (j *jsonEvents) layer(e layering.Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.write(jsonEvent{Layer: e.Layer, Phase: e.Phase, Bytes: e.Bytes, MS: float64(e.Elapsed.Microseconds()) / 1000})
+}
+
+func (j *jsonEvents) uploaded(n int64) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.total += n
+	if j.reported == 0 || j.total-j.reported >= 1<<20 {
+		j.reported = j.total
+		j.write(jsonEvent{Phase: "upload", Bytes: j.total})
+	}
 }
