@@ -41,7 +41,7 @@ func (p Platform) String() string {
 // ParsePlatform parses os/arch[/variant].
 func ParsePlatform(s string) (Platform, error) {
 	parts := strings.Split(s, "/")
-	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" || (len(parts) == 3 && parts[2] == "") {
 		return Platform{}, fmt.Errorf("platform %q: want os/arch or os/arch/variant, such as linux/amd64", s)
 	}
 	p := Platform{OS: parts[0], Arch: parts[1]}
