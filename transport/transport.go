@@ -28,7 +28,7 @@ type Options struct {
 	// request (a hung registry); zero means 60 seconds.
 	ResponseTimeout time.Duration
 	// Retries is how many times a failed request is tried again (with
-	// exponential backoff); zero means 2.
+	// exponential backoff from 0.3 s, capped at 10 s a wait); zero means 2.
 	Retries int
 	// Jobs is how many blobs are uploaded at once; zero means 4.
 	Jobs int
@@ -92,7 +92,7 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 		remote.WithTransport(rt),
 		remote.WithJobs(jobs),
 		remote.WithUserAgent("langbuild"),
-		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1}),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1, Cap: 10 * time.Second}),
 	}
 	return append(opts, extra...)
 }
