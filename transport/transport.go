@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"time"
@@ -92,9 +93,21 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 		remote.WithTransport(rt),
 		remote.WithJobs(jobs),
 		remote.WithUserAgent("langbuild"),
-		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1, Cap: 10 * time.Second}),
+		remote.WithRetryBackoff(backoff(retries)),
 	}
 	return append(opts, extra...)
+}
+
+// backoff waits 0.3 s before the first retry and three times longer before
+// each next, but never more than 10 s: with many retries the factor is lowered
+// so the last wait is the cap. (ggcr's own Cap would end the retries early.)
+func backoff(retries int) remote.Backoff {
+	const first, most = 300 * time.Millisecond, 10 * time.Second
+	factor := 3.0
+	if retries > 1 {
+		factor = min(factor, math.Pow(float64(most)/float64(first), 1/float64(retries-1)))
+	}
+	return remote.Backoff{Duration: first, Factor: factor, Jitter: 0.1, Steps: retries + 1}
 }
 
 // CheckHost refuses plain-HTTP-by-default hosts that are not loopback unless
