@@ -26,7 +26,9 @@ type Options struct {
 	// in seconds. Zero means 5 seconds.
 	DialTimeout time.Duration
 	// ResponseTimeout bounds the wait for a registry's answer to one
-	// request (a hung registry); zero means 60 seconds.
+	// request (a hung registry), and how long a connection may stall while
+	// a request or an answer is under way (a registry that stops reading
+	// an upload); zero means 60 seconds.
 	ResponseTimeout time.Duration
 	// Retries is how many times a failed request is tried again (with
 	// exponential backoff from 0.3 s, capped at 10 s a wait); zero means 2.
@@ -51,10 +53,6 @@ func (o Options) ParseReference(s string) (name.Reference, error) {
 
 // Remote returns go-containerregistry remote options for these settings.
 func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Option {
-	dial := o.DialTimeout
-	if dial == 0 {
-		dial = 5 * time.Second
-	}
 	retries := o.Retries
 	if retries == 0 {
 		retries = 2
@@ -70,22 +68,9 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if kc == nil {
 		kc = authn.DefaultKeychain
 	}
-	t := remote.DefaultTransport.(*http.Transport).Clone()
-	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
-	t.TLSHandshakeTimeout = dial
-	t.ResponseHeaderTimeout = 60 * time.Second
-	if o.ResponseTimeout > 0 {
-		t.ResponseHeaderTimeout = o.ResponseTimeout
-	}
-	if o.Insecure {
-		if t.TLSClientConfig == nil {
-			t.TLSClientConfig = &tls.Config{}
-		}
-		t.TLSClientConfig.InsecureSkipVerify = true
-	}
-	var rt http.RoundTripper = t
+	var rt http.RoundTripper = o.httpTransport()
 	if o.Wrap != nil {
-		rt = o.Wrap(t)
+		rt = o.Wrap(rt)
 	}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
@@ -129,4 +114,72 @@ func (o Options) CheckHost(ref name.Reference) error {
 		return nil
 	}
 	return fmt.Errorf("registry %s would be reached over plain HTTP: pass --insecure to allow it", host)
+}
+
+// httpTransport is the HTTP transport under every registry call.
+func (o Options) httpTransport() *http.Transport {
+	dial := o.DialTimeout
+	if dial == 0 {
+		dial = 5 * time.Second
+	}
+	stall := o.ResponseTimeout
+	if stall <= 0 {
+		stall = 60 * time.Second
+	}
+	t := remote.DefaultTransport.(*http.Transport).Clone()
+	d := &net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}
+	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &stallConn{Conn: c, stall: stall}, nil
+	}
+	t.TLSHandshakeTimeout = dial
+	t.ResponseHeaderTimeout = stall
+	if o.Insecure {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+	}
+	return t
+}
+
+// stallConn fails a read or write after stall without progress. The
+// header timeout alone does not start until a request is written, so a
+// registry that stops reading an upload would hold a push for ever; a
+// deadline that each read and write pushes on bounds that, and still lets a
+// slow transfer that moves go on for as long as it takes. While a request is
+// written, the read that waits for its answer is given twice as long, so a
+// stalled upload fails with its own write timeout.
+type stallConn struct {
+	net.Conn
+	stall time.Duration
+}
+
+func (c *stallConn) Read(p []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(c.stall))
+	return c.Conn.Read(p)
+}
+
+func (c *stallConn) Write(p []byte) (int, error) {
+	// In pieces, so that a slow link moving a large write counts as progress.
+	written := 0
+	for len(p) > 0 {
+		c.writing()
+		n, err := c.Conn.Write(p[:min(len(p), 16<<10)])
+		written += n
+		if err != nil {
+			return written, err
+		}
+		p = p[n:]
+	}
+	return written, nil
+}
+
+func (c *stallConn) writing() {
+	now := time.Now()
+	c.Conn.SetWriteDeadline(now.Add(c.stall))
+	c.Conn.SetReadDeadline(now.Add(2 * c.stall))
 }

@@ -55,7 +55,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "layer and base cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
 	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
 	fl.IntVar(&f.retries, "retries", 2, "how many times a failed registry request is tried again, with backoff (0: never)")
-	fl.DurationVar(&f.responseTimeout, "registry-timeout", 60*time.Second, "how long to wait for a registry's answer to one request")
+	fl.DurationVar(&f.responseTimeout, "registry-timeout", 60*time.Second, "how long to wait for a registry's answer to one request, or for a stalled upload or download to move")
 	fl.StringVar(&f.ldflags, "ldflags", "", "Go: -ldflags for go build")
 	fl.StringSliceVar(&f.goTags, "go-tags", nil, "Go: build tags")
 	fl.StringArrayVar(&f.goFlags, "go-flag", nil, "Go: extra go build flag (repeatable)")
