@@ -15,6 +15,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
+
+	lbtransport "github.com/langbuild/langbuild/transport"
 )
 
 // Registry pushes to a repository in a registry. Only blobs the registry lacks
@@ -164,7 +166,7 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
 	}
 	if err := g.Wait(); err != nil {
-		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
+		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), lbtransport.Brief(err))
 	}
 	return nil
 }
@@ -178,14 +180,14 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	for attempt := 0; ; attempt++ {
 		c, err := p.pusher(ctx)
 		if err != nil {
-			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, lbtransport.Brief(err))
 		}
 		err = c.Push(ctx, p.ref, img)
 		if err == nil {
 			break
 		}
 		if attempt >= 2 || !blobsLost(err) || ctx.Err() != nil {
-			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, lbtransport.Brief(err))
 		}
 		// The registry lost or mangled a blob (concurrent pushes of the same
 		// blob race in some registries): push again with a fresh client,
@@ -201,7 +203,7 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	}
 	for _, t := range p.tags {
 		if err := c.Push(ctx, t, img); err != nil {
-			return Result{}, fmt.Errorf("tagging %s: %w", t, err)
+			return Result{}, fmt.Errorf("tagging %s: %w", t, lbtransport.Brief(err))
 		}
 	}
 	return Result{

@@ -6,10 +6,14 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -156,10 +160,19 @@ func (o Options) httpTransport() *http.Transport {
 type stallConn struct {
 	net.Conn
 	stall time.Duration
+
+	mu        sync.Mutex
+	readFloor time.Time // the read deadline while a request is written
 }
 
 func (c *stallConn) Read(p []byte) (int, error) {
-	c.Conn.SetReadDeadline(time.Now().Add(c.stall))
+	c.mu.Lock()
+	d := time.Now().Add(c.stall)
+	if c.readFloor.After(d) {
+		d = c.readFloor
+	}
+	c.Conn.SetReadDeadline(d)
+	c.mu.Unlock()
 	return c.Conn.Read(p)
 }
 
@@ -179,7 +192,34 @@ func (c *stallConn) Write(p []byte) (int, error) {
 }
 
 func (c *stallConn) writing() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	now := time.Now()
 	c.Conn.SetWriteDeadline(now.Add(c.stall))
-	c.Conn.SetReadDeadline(now.Add(2 * c.stall))
+	c.readFloor = now.Add(2 * c.stall)
+	c.Conn.SetReadDeadline(c.readFloor)
 }
+
+// Brief drops the query from the URL in the error of a request that failed
+// on the way (a *url.Error): registries put upload state tokens of hundreds
+// of characters there, which bury the cause.
+func Brief(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil || u.RawQuery == "" {
+		return err
+	}
+	u.RawQuery = ""
+	return &briefError{msg: strings.ReplaceAll(err.Error(), ue.URL, u.String()), err: err}
+}
+
+type briefError struct {
+	msg string
+	err error
+}
+
+func (e *briefError) Error() string { return e.msg }
+func (e *briefError) Unwrap() error { return e.err }

@@ -2,10 +2,12 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -29,19 +31,16 @@ func TestStalledUploadTimesOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	var conns []net.Conn
-	defer func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	}()
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			conns = append(conns, c) // never read
+			go func() { <-done; c.Close() }() // never read
+
 		}
 	}()
 
@@ -82,5 +81,16 @@ func TestSlowTransferGoesOn(t *testing.T) {
 	b, err := io.ReadAll(resp.Body)
 	if err != nil || len(b) != 12*1024 {
 		t.Fatalf("read %d bytes, %v; want 12 KiB over 600 ms with a 200 ms stall limit", len(b), err)
+	}
+}
+
+func TestBriefDropsUploadState(t *testing.T) {
+	err := Brief(fmt.Errorf("pushing h/app:1: %w", &url.Error{
+		Op: "Patch", URL: "http://h/v2/app/blobs/uploads/u1?_state=" + strings.Repeat("x", 300), Err: io.ErrUnexpectedEOF}))
+	if want := `pushing h/app:1: Patch "http://h/v2/app/blobs/uploads/u1": unexpected EOF`; err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("the cause is lost: %v", err)
 	}
 }

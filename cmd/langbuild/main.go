@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -53,6 +54,13 @@ func report(err error) int {
 	var te *transport.Error
 	if errors.As(err, &te) && (te.StatusCode == 401 || te.StatusCode == 403) {
 		fmt.Fprintf(os.Stderr, "langbuild: the registry refused the credentials langbuild found (Docker config auths or credential helpers, $DOCKER_CONFIG): log in again, e.g. `docker login` or `crane auth login`\n")
+	}
+	var ue *url.Error
+	switch {
+	case errors.As(err, &ue) && ue.Timeout():
+		fmt.Fprintf(os.Stderr, "langbuild: the registry stopped answering: check that it is up, then build again (a slow link may need a larger --registry-timeout)\n")
+	case errors.As(err, &ue):
+		fmt.Fprintf(os.Stderr, "langbuild: the connection to the registry failed: check that it is up and reachable, then build again (--retries sets how often a failed request is tried again)\n")
 	}
 	return 1
 }
