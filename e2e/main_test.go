@@ -32,6 +32,7 @@ var (
 	langbuild string // the binary under test
 	registry  string // host:port of the counting proxy in front of the registry
 	direct    string // host:port of the registry itself
+	storage   string // the registry's storage directory
 	counter   = &requestCounter{}
 	repoRoot  string
 	goCache   string
@@ -78,6 +79,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 
+	storage = filepath.Join(tmp, "registry", "data")
 	stop, err := startRegistry(filepath.Join(tmp, "registry"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting registry:", err)
@@ -119,6 +121,12 @@ func startRegistry(dir string) (func(), error) {
 	}
 	direct = ln.Addr().String()
 	ln.Close()
+	return serveRegistry(dir, direct)
+}
+
+// serveRegistry runs docker-registry on addr with its storage under dir;
+// serving dir again after a stop finds what was pushed before.
+func serveRegistry(dir, addr string) (func(), error) {
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
 		return nil, err
 	}
@@ -130,12 +138,12 @@ storage:
 http:
   addr: %s
   secret: langbuild-e2e
-`, dir, direct)
+`, dir, addr)
 	cfgFile := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
 		return nil, err
 	}
-	logf, err := os.Create(filepath.Join(dir, "registry.log"))
+	logf, err := os.OpenFile(filepath.Join(dir, "registry.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -145,9 +153,10 @@ http:
 		return nil, err
 	}
 	stop := func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() }
+	registryPids[addr] = cmd.Process.Pid
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get("http://" + direct + "/v2/")
+		resp, err := http.Get("http://" + addr + "/v2/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -158,8 +167,11 @@ http:
 	}
 	stop()
 	b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-	return nil, fmt.Errorf("registry did not answer on %s:\n%s", direct, b)
+	return nil, fmt.Errorf("registry did not answer on %s:\n%s", addr, b)
 }
+
+// registryPids are the processes of the registries serveRegistry started, by address.
+var registryPids = map[string]int{}
 
 // requestCounter records the requests the registry sees.
 type requestCounter struct {
@@ -223,22 +235,36 @@ type result struct {
 // lb runs langbuild in dir with the given extra environment.
 func lb(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
+	return lbStart(t, dir, env, args...)()
+}
+
+// lbStart starts langbuild like lb and returns a function that waits for it;
+// the test can meanwhile do harm to the registry.
+func lbStart(t *testing.T, dir string, env []string, args ...string) func() result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, langbuild, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
+	if err := cmd.Start(); err != nil {
+		cancel()
 		t.Fatalf("running langbuild %v: %v", args, err)
 	}
-	return r
+	return func() result {
+		t.Helper()
+		defer cancel()
+		err := cmd.Wait()
+		r := result{stdout: out.String(), stderr: errb.String(), elapsed: time.Since(start)}
+		if ee, ok := err.(*exec.ExitError); ok {
+			r.code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("running langbuild %v: %v", args, err)
+		}
+		return r
+	}
 }
 
 // mustBuild runs langbuild and fails the test unless it succeeds; it returns

@@ -30,6 +30,12 @@ if ! command -v crane >/dev/null 2>&1; then
   log "installing crane"
   go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 fi
+# toxiproxy, which the end-to-end fault tests put between langbuild and the
+# registry; its command is called `server`.
+if [ -z "${LANGBUILD_TOXIPROXY:-}" ] && [ ! -x "$GOBIN_DIR/server" ]; then
+  log "installing toxiproxy"
+  go install github.com/Shopify/toxiproxy/v2/cmd/server@v2.12.0
+fi
 
 # Go modules of langbuild and of the test projects.
 go mod download
