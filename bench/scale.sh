@@ -106,13 +106,13 @@ import os, statistics, sys
 w, reps = sys.argv[1:]
 med = lambda f: statistics.median(float(x) for x in open(f"{w}/{f}"))
 have = lambda p: os.path.exists(f"{w}/{p}.change")
-print(f"langbuild at scale, {reps} runs each, median seconds (OCI layout output)")
+print(f"langbuild at scale, {reps} runs each, median milliseconds (OCI layout output)")
 print(f"{'project':<34} {'change':>8} {'no-op':>8}")
 rows = [("Java, 10 jars (100 MB)", "jsmall"), ("Java, 100 jars (1 GB)", "jlarge"),
         ("Node, 10 packages", "nsmall"), ("Node, 1,000 packages", "nlarge")]
 for label, p in rows:
     if have(p):
-        print(f"{label:<34} {med(p + '.change'):>8.3f} {med(p + '.noop'):>8.3f}")
+        print(f"{label:<34} {1000 * med(p + '.change'):>8.1f} {1000 * med(p + '.noop'):>8.1f}")
 ratios = [f"{lang} {med(l + '.change')/med(s + '.change'):.2f}"
           for lang, s, l in [("Java", "jsmall", "jlarge"), ("Node", "nsmall", "nlarge")] if have(l)]
 print("change ratio large/small: " + ", ".join(ratios))
