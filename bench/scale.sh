@@ -7,8 +7,15 @@
 # under 60 ms whatever the size.
 #
 #   bench/scale.sh [REPS]        (default 5)
+#   SCALE_ONLY=node|java bench/scale.sh   runs one language's cases only
 set -euo pipefail
 REPS=${1:-5}
+ONLY=${SCALE_ONLY:-}
+case "$ONLY" in ""|java|node) ;; *) echo "bench: SCALE_ONLY is java or node, not $ONLY" >&2; exit 2 ;; esac
+JAVA_CASES="jsmall jlarge"
+NODE_CASES="nsmall nlarge"
+[ "$ONLY" = node ] && JAVA_CASES=""
+[ "$ONLY" = java ] && NODE_CASES=""
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
@@ -67,35 +74,46 @@ PY
 
 . "$ROOT/bench/lib.sh"
 
-java_project "$W/jsmall" 10 10
-java_project "$W/jlarge" 100 10
-node_project "$W/nsmall" 10
-node_project "$W/nlarge" 1000
-for p in jsmall jlarge; do (cd "$W/$p" && "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q >/dev/null); done
-for p in nsmall nlarge; do (cd "$W/$p" && "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q >/dev/null); done
+if [ -n "$JAVA_CASES" ]; then
+  java_project "$W/jsmall" 10 10
+  java_project "$W/jlarge" 100 10
+fi
+if [ -n "$NODE_CASES" ]; then
+  node_project "$W/nsmall" 10
+  node_project "$W/nlarge" 1000
+fi
+for p in $JAVA_CASES; do (cd "$W/$p" && "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q >/dev/null); done
+for p in $NODE_CASES; do (cd "$W/$p" && "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q >/dev/null); done
 for i in $(seq "$REPS"); do
-  for p in jsmall jlarge; do
+  # Each edit names its project: the small and the large project must not
+  # end up with the same application layer, or the second would find the
+  # first's in the layer cache and write nothing.
+  for p in $JAVA_CASES; do
     cd "$W/$p"
-    sed -i "s/println(\"[^\"]*\")/println(\"x$i\")/" Main.java && javac --release 17 -d target/classes Main.java
+    sed -i "s/println(\"[^\"]*\")/println(\"$p $i\")/" Main.java && javac --release 17 -d target/classes Main.java
     time_it "$p.change" "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q
     time_it "$p.noop" "$LB" build --from "$JBASE" -o "oci:$W/out-$p" -q
   done
-  for p in nsmall nlarge; do
+  for p in $NODE_CASES; do
     cd "$W/$p"
-    echo "console.log($i);" >> index.js
+    echo "console.log('$p', $i);" >> index.js
     time_it "$p.change" "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q
     time_it "$p.noop" "$LB" build --from "$NBASE" -o "oci:$W/out-$p" -q
   done
 done
 python3 - "$W" "$REPS" <<'PY'
-import statistics, sys
+import os, statistics, sys
 w, reps = sys.argv[1:]
 med = lambda f: statistics.median(float(x) for x in open(f"{w}/{f}"))
-print(f"langbuild at scale, {reps} runs each, median seconds (OCI layout output)")
+have = lambda p: os.path.exists(f"{w}/{p}.change")
+print(f"langbuild at scale, {reps} runs each, median milliseconds (OCI layout output)")
 print(f"{'project':<34} {'change':>8} {'no-op':>8}")
 rows = [("Java, 10 jars (100 MB)", "jsmall"), ("Java, 100 jars (1 GB)", "jlarge"),
         ("Node, 10 packages", "nsmall"), ("Node, 1,000 packages", "nlarge")]
 for label, p in rows:
-    print(f"{label:<34} {med(p + '.change'):>8.3f} {med(p + '.noop'):>8.3f}")
-print(f"change ratio large/small: Java {med('jlarge.change')/med('jsmall.change'):.2f}, Node {med('nlarge.change')/med('nsmall.change'):.2f}")
+    if have(p):
+        print(f"{label:<34} {1000 * med(p + '.change'):>8.1f} {1000 * med(p + '.noop'):>8.1f}")
+ratios = [f"{lang} {med(l + '.change')/med(s + '.change'):.2f}"
+          for lang, s, l in [("Java", "jsmall", "jlarge"), ("Node", "nsmall", "nlarge")] if have(l)]
+print("change ratio large/small: " + ", ".join(ratios))
 PY

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -296,6 +297,10 @@ func TestPlanValidate(t *testing.T) {
 		{"relative", Entry{Path: "etc/x", Type: TypeFile, Data: []byte{}}, "absolute"},
 		{"dotdot", Entry{Path: "/etc/../../x", Type: TypeFile, Data: []byte{}}, "clean"},
 		{"root", Entry{Path: "/", Type: TypeDir}, "clean"},
+		{"double slash", Entry{Path: "/a//b", Type: TypeDir}, "clean"},
+		{"dot", Entry{Path: "/a/./b", Type: TypeDir}, "clean"},
+		{"trailing slash", Entry{Path: "/a/", Type: TypeDir}, "clean"},
+		{"trailing dotdot", Entry{Path: "/a/..", Type: TypeDir}, "clean"},
 		{"no source", Entry{Path: "/x", Type: TypeFile}, "neither"},
 		{"no target", Entry{Path: "/x", Type: TypeSymlink}, "no target"},
 	} {
@@ -307,9 +312,33 @@ func TestPlanValidate(t *testing.T) {
 			}
 		})
 	}
-	dup := &Plan{Layers: []Layer{{Name: "l", Entries: []Entry{{Path: "/a", Type: TypeDir}, {Path: "/a", Type: TypeDir}}}}}
-	if err := dup.Validate(); err == nil {
-		t.Error("a path twice in a layer was accepted")
+	dir := func(paths ...string) []Entry {
+		var es []Entry
+		for _, p := range paths {
+			es = append(es, Entry{Path: p, Type: TypeDir})
+		}
+		return es
+	}
+	// Sorted entries are checked without a set; a repeat after them with one.
+	for _, es := range [][]Entry{dir("/a", "/a"), dir("/a", "/b", "/c", "/b"), dir("/b", "/a", "/b")} {
+		dup := &Plan{Layers: []Layer{{Name: "l", Entries: es}}}
+		if err := dup.Validate(); err == nil || !strings.Contains(err.Error(), "twice") {
+			t.Errorf("%v: got %v, want a path twice", es, err)
+		}
+	}
+	ok := &Plan{Layers: []Layer{{Name: "l", Entries: dir("/a", "/a/b", "/b", "/a/c")}}}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("no repeats: %v", err)
+	}
+}
+
+func TestIsCleanAbs(t *testing.T) {
+	for _, p := range []string{"/", "/a", "/a/b", "a", "", "//", "/a//b", "/a/", "/.", "/..", "/a/.", "/a/..", "/./a",
+		"/../a", "/a/.b", "/a/..b", "/a/b.", "/.a", "/a/b/c.d/e", "/app/node_modules/@s/c"} {
+		want := strings.HasPrefix(p, "/") && p != "/" && path.Clean(p) == p
+		if got := isCleanAbs(p); got != want {
+			t.Errorf("isCleanAbs(%q) = %v, want %v", p, got, want)
+		}
 	}
 }
 

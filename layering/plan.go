@@ -10,7 +10,6 @@ package layering
 import (
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 )
@@ -116,10 +115,22 @@ type Config struct {
 // path given twice with different content within a layer.
 func (p *Plan) Validate() error {
 	for _, l := range p.Layers {
-		seen := map[string]bool{}
-		for _, e := range l.Entries {
+		// Entries in increasing order of path (as analyzers that sort them
+		// give them) cannot repeat one; a set is made only from the first
+		// entry out of order, of the entries up to it.
+		var seen map[string]bool
+		for i, e := range l.Entries {
 			if err := e.validate(); err != nil {
 				return fmt.Errorf("layer %q: %w", l.Name, err)
+			}
+			if seen == nil {
+				if i == 0 || l.Entries[i-1].Path < e.Path {
+					continue
+				}
+				seen = make(map[string]bool, len(l.Entries))
+				for _, before := range l.Entries[:i] {
+					seen[before.Path] = true
+				}
 			}
 			if seen[e.Path] {
 				return fmt.Errorf("layer %q: %s appears twice", l.Name, e.Path)
@@ -130,11 +141,29 @@ func (p *Plan) Validate() error {
 	return nil
 }
 
+// isCleanAbs is path.Clean(p) == p for a path below /, without building the
+// cleaned copy: no empty, "." or ".." element and no trailing slash.
+func isCleanAbs(p string) bool {
+	if len(p) < 2 || p[0] != '/' {
+		return false
+	}
+	for rest := p[1:]; ; {
+		elem, after, more := strings.Cut(rest, "/")
+		if elem == "" || elem == "." || elem == ".." {
+			return false
+		}
+		if !more {
+			return true
+		}
+		rest = after
+	}
+}
+
 func (e Entry) validate() error {
 	if !strings.HasPrefix(e.Path, "/") {
 		return fmt.Errorf("entry %q: path in the image must be absolute", e.Path)
 	}
-	if path.Clean(e.Path) != e.Path || e.Path == "/" {
+	if !isCleanAbs(e.Path) {
 		return fmt.Errorf("entry %q: path must be clean and below /", e.Path)
 	}
 	switch e.Type {

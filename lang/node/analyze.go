@@ -122,21 +122,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if _, err := os.Stat(filepath.Join(dir, "npm-shrinkwrap.json")); err == nil {
 		lockName = "npm-shrinkwrap.json"
 	}
-	lockPath := filepath.Join(dir, lockName)
-	var lock lockfile
-	if err := readJSON(lockPath, &lock); err != nil {
-		if os.IsNotExist(err) {
-			return nil, fmt.Errorf("%s: no package-lock.json: run `npm install` to create one (langbuild installs exactly what the lockfile says)", dir)
-		}
-		return nil, err
-	}
-	if lock.LockfileVersion < 2 || lock.Packages == nil {
-		return nil, fmt.Errorf("%s: lockfileVersion %d: run `npm install` with npm 7 or later to upgrade it to version 3", lockPath, lock.LockfileVersion)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && hasProdDeps(lock) {
-		return nil, fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
-	}
-	cl, err := cachedClosure(dir, lock, lockName, opts)
+	cl, err := cachedDependencies(dir, lockName, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -174,13 +160,39 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if len(cl.native) > 0 {
 		p.Facts[FactNative] = strings.Join(cl.native, ",")
 	}
-	p.Layers = append(p.Layers, dependencyLayers(cl.packages, lock, opts.Platform)...)
+	// The dependency layers are keyed by their packages' lockfile entries
+	// and the platform, so an unchanged one is reused without statting its
+	// files.
+	for _, l := range cl.deps {
+		l.Key = fmt.Sprintf("node-deps/v1\x00%s\x00", opts.Platform) + l.Key
+		p.Layers = append(p.Layers, l)
+	}
 	p.Layers = append(p.Layers,
 		layering.Layer{Name: "workspace packages", Entries: cl.workspace},
 		layering.Layer{Name: "links (node_modules/.bin, workspace links)", Entries: cl.links},
 		layering.Layer{Name: "application", Entries: app},
 	)
 	return p, nil
+}
+
+// readLockfile reads the lockfile and checks that npm 7 or later wrote it
+// and that node_modules is installed when it lists production packages.
+func readLockfile(dir, lockName string) (lockfile, error) {
+	lockPath := filepath.Join(dir, lockName)
+	var lock lockfile
+	if err := readJSON(lockPath, &lock); err != nil {
+		if os.IsNotExist(err) {
+			return lockfile{}, fmt.Errorf("%s: no package-lock.json: run `npm install` to create one (langbuild installs exactly what the lockfile says)", dir)
+		}
+		return lockfile{}, err
+	}
+	if lock.LockfileVersion < 2 || lock.Packages == nil {
+		return lockfile{}, fmt.Errorf("%s: lockfileVersion %d: run `npm install` with npm 7 or later to upgrade it to version 3", lockPath, lock.LockfileVersion)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && hasProdDeps(lock) {
+		return lockfile{}, fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
+	}
+	return lock, nil
 }
 
 func hasProdDeps(l lockfile) bool {
@@ -192,16 +204,21 @@ func hasProdDeps(l lockfile) bool {
 	return false
 }
 
-// pkgFiles is one installed package: its install path and its files.
+// pkgFiles is one installed package: its install path, lockfile entry and
+// files.
 type pkgFiles struct {
 	key     string // node_modules/a or node_modules/a/node_modules/b
 	top     string // the top-level package it belongs to (a or @s/a)
+	lock    lockEntry
 	entries []layering.Entry
 	size    int64
 }
 
+// closureResult is what the lockfile and node_modules give the image: the
+// third-party packages' layers (keyed by their lockfile entries, without the
+// platform), the workspace packages' files, the links, and the native addons.
 type closureResult struct {
-	packages      []pkgFiles
+	deps          []layering.Layer
 	workspace     []layering.Entry
 	links         []layering.Entry
 	workspaceDirs map[string]bool
@@ -213,6 +230,7 @@ type closureResult struct {
 // (and integrity, when npm's hidden lockfile records it).
 func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName string) (*closureResult, error) {
 	res := &closureResult{workspaceDirs: map[string]bool{}}
+	var pkgs []pkgFiles
 	keys := make([]string, 0, len(lock.Packages))
 	for k := range lock.Packages {
 		keys = append(keys, k)
@@ -280,7 +298,7 @@ func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName st
 		if native || e.HasInstallScript {
 			res.native = append(res.native, k)
 		}
-		res.packages = append(res.packages, pkgFiles{key: k, top: topPackage(k), entries: es, size: size})
+		pkgs = append(pkgs, pkgFiles{key: k, top: topPackage(k), lock: e, entries: es, size: size})
 		included[k] = true
 	}
 	// Bin links of included packages, in the node_modules/.bin of the
@@ -309,6 +327,7 @@ func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName st
 		}
 	}
 	sort.Strings(res.native)
+	res.deps = dependencyLayers(pkgs)
 	return res, nil
 }
 
@@ -404,10 +423,10 @@ func walkPackage(src, dst string) (es []layering.Entry, size int64, native bool,
 
 // dependencyLayers puts third-party packages in one layer, or, when they
 // are large, in four chosen by a hash of the top-level package's name, so
-// upgrading one package changes one layer. Each layer is keyed by its
-// packages' lockfile entries (path, version, integrity) and the platform, so
-// an unchanged one is reused without statting its files.
-func dependencyLayers(pkgs []pkgFiles, lock lockfile, pl lang.Platform) []layering.Layer {
+// upgrading one package changes one layer. Each layer's key lists its
+// packages' lockfile entries (path, version, integrity, resolved); the
+// caller puts the platform in front.
+func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 	var total int64
 	for _, p := range pkgs {
 		total += p.size
@@ -416,28 +435,38 @@ func dependencyLayers(pkgs []pkgFiles, lock lockfile, pl lang.Platform) []layeri
 	if total > 16<<20 {
 		n = 4
 	}
-	groups := make([][]layering.Entry, n)
-	keys := make([]*strings.Builder, n)
-	for i := range keys {
-		keys[i] = &strings.Builder{}
-		fmt.Fprintf(keys[i], "node-deps/v1\x00%s\x00", pl)
+	group := func(p pkgFiles) int {
+		if n == 1 {
+			return 0
+		}
+		return int(fnv32(p.top) % uint32(n))
+	}
+	counts := make([]int, n)
+	for _, p := range pkgs {
+		counts[group(p)] += len(p.entries)
+	}
+	out := make([]layering.Layer, n)
+	keys := make([]strings.Builder, n)
+	for i := range out {
+		out[i].Name = "dependencies"
+		if n > 1 {
+			out[i].Name = fmt.Sprintf("dependencies (%d of %d)", i+1, n)
+		}
+		out[i].Entries = make([]layering.Entry, 0, counts[i])
 	}
 	for _, p := range pkgs {
-		g := 0
-		if n > 1 {
-			g = int(fnv32(p.top) % uint32(n))
+		g := group(p)
+		out[g].Entries = append(out[g].Entries, p.entries...)
+		for _, s := range []string{p.key, p.lock.Version, p.lock.Integrity, p.lock.Resolved} {
+			keys[g].WriteString(s)
+			keys[g].WriteByte(0)
 		}
-		groups[g] = append(groups[g], p.entries...)
-		e := lock.Packages[p.key]
-		fmt.Fprintf(keys[g], "%s\x00%s\x00%s\x00%s\x00", p.key, e.Version, e.Integrity, e.Resolved)
 	}
-	var out []layering.Layer
-	for i, es := range groups {
-		name := "dependencies"
-		if n > 1 {
-			name = fmt.Sprintf("dependencies (%d of %d)", i+1, n)
-		}
-		out = append(out, layering.Layer{Name: name, Entries: es, Key: keys[i].String()})
+	for i := range out {
+		out[i].Key = keys[i].String()
+		// In the order of their paths, a layer's entries are checked for
+		// repeats without a set of them, on every build that plans it.
+		sort.Slice(out[i].Entries, func(a, b int) bool { return out[i].Entries[a].Path < out[i].Entries[b].Path })
 	}
 	return out
 }

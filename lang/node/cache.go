@@ -1,115 +1,213 @@
 package node
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
+	"syscall"
+	"time"
 
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
-// closureCache is a listing of the installed production packages, kept so an
-// unchanged node_modules is neither checked nor walked again.
-type closureCache struct {
-	V        int
-	Packages []cachedPkg
-	Links    []layering.Entry
-	Native   []string
+// depsRecord is what the analysis of a project's installed dependencies
+// found, kept between builds in one file per project directory.
+type depsRecord struct {
+	V int
+	// Inputs are the stamps of what the analysis read besides the
+	// workspace packages: while they are all as they were, the record is
+	// used without reading the lockfile, let alone node_modules.
+	Inputs []fileStamp
+	// Closure is a hash of the lockfile's production entries and of the
+	// stamps of node_modules, npm's hidden lockfile and node_modules/.bin:
+	// a lockfile that was rewritten (a git checkout, an npm install with
+	// nothing to do) is parsed again, but node_modules is not walked again.
+	Closure string
+	// Deps are the dependency layers, keyed without the platform.
+	Deps       []layering.Layer
+	Links      []layering.Entry
+	Native     []string
+	Workspaces []string // the workspace packages' directories, walked afresh
 }
 
-type cachedPkg struct {
-	Key     string
-	Top     string
-	Entries []layering.Entry
-	Size    int64
+// depsRecordVersion changes whenever what is recorded, or how it is
+// computed, changes, so that an older record is not trusted.
+const depsRecordVersion = 2
+
+// fileStamp identifies a version of a file (or directory) by its stat.
+type fileStamp struct {
+	Name   string
+	Absent bool
+	Size   int64
+	MTime  int64 // nanoseconds
+	Inode  uint64
+	Mode   uint32
 }
 
-const closureCacheVersion = 1
+// inputs are what a project's dependencies are read from, as far as a stat
+// can tell: npm rewrites the lockfile and its hidden lockfile on every
+// install, and adding or removing a top-level package changes node_modules.
+var (
+	lockInputs    = []string{"package-lock.json", "npm-shrinkwrap.json"}
+	installInputs = []string{"node_modules", "node_modules/.package-lock.json", "node_modules/.bin"}
+)
 
-// cachedClosure is closure, remembered. The listing is reused while the
-// lockfile's production entries, npm's hidden lockfile (rewritten by every
-// install) and the node_modules directory are as they were; workspace
-// packages, being the project's own sources, are always read afresh.
-// Editing files inside node_modules by hand is not noticed: run npm ci.
-func cachedClosure(dir string, lock lockfile, lockName string, opts lang.Options) (*closureResult, error) {
+func stamps(dir string, names []string) []fileStamp {
+	out := make([]fileStamp, len(names))
+	for i, n := range names {
+		out[i].Name = n
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(n)))
+		if err != nil {
+			out[i].Absent = true
+			continue
+		}
+		out[i].Size, out[i].MTime, out[i].Mode = fi.Size(), fi.ModTime().UnixNano(), uint32(fi.Mode())
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			out[i].Inode = st.Ino
+		}
+	}
+	return out
+}
+
+// racy reports whether a stamp may not tell two versions of its file apart:
+// the file was modified so shortly before the analysis began that a second
+// write of the same size, in the same tick of the file system's clock,
+// would leave the stamp as it is (git's "racily clean" entries).
+func racy(ss []fileStamp, began time.Time) bool {
+	limit := began.Add(-racyWindow).UnixNano()
+	for _, s := range ss {
+		if !s.Absent && s.MTime >= limit {
+			return true
+		}
+	}
+	return false
+}
+
+// racyWindow is wider than the coarsest modification-time granularity of
+// the common file systems (one second on ext3 or HFS+).
+const racyWindow = 2 * time.Second
+
+// cachedDependencies is closure, remembered. With every input's stamp as it
+// was, the record is used as it is; with only the lockfile's changed, the
+// lockfile is read and checked again, and the record used while the
+// production entries are the same. Workspace packages, being the project's
+// own sources, are always read afresh. Editing files inside node_modules by
+// hand is not noticed: run npm ci.
+func cachedDependencies(dir, lockName string, opts lang.Options) (*closureResult, error) {
+	began := time.Now()
+	installed := stamps(dir, installInputs)
+	inputs := append(stamps(dir, lockInputs), installed...)
 	file := ""
+	var rec depsRecord
 	if opts.WorkDir != "" {
-		h := sha256.New()
-		fmt.Fprintf(h, "%s\x00", dir)
-		var keys []string
-		for k, e := range lock.Packages {
-			if k != "" && !e.Dev && !e.DevOptional {
-				keys = append(keys, fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v", k, e.Version, e.Integrity, e.Resolved, e.Link))
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(h, "%s\x00", k)
-		}
-		for _, p := range []string{"node_modules", "node_modules/.package-lock.json", "node_modules/.bin"} {
-			if fi, err := os.Stat(filepath.Join(dir, p)); err == nil {
-				fmt.Fprintf(h, "%s\x00%d\x00%d\x00", p, fi.Size(), fi.ModTime().UnixNano())
-			}
-		}
-		file = filepath.Join(opts.WorkDir, "node", hex.EncodeToString(h.Sum(nil))[:32]+".gob")
-		if f, err := os.Open(file); err == nil {
-			var c closureCache
-			err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&c)
-			f.Close()
-			if err == nil && c.V == closureCacheVersion {
-				return fromCache(dir, lock, c)
-			}
+		file = recordFile(opts.WorkDir, dir)
+		rec, _ = readRecord(file) // a missing or bad record is no record
+		if rec.Inputs != nil && slices.Equal(rec.Inputs, inputs) {
+			return fromRecord(dir, rec)
 		}
 	}
-	// npm's hidden lockfile records what it installed; it is read only when
-	// the listing must be made again.
-	hidden := map[string]lockEntry{}
-	var hl lockfile
-	if readJSON(filepath.Join(dir, "node_modules", ".package-lock.json"), &hl) == nil {
-		hidden = hl.Packages
+
+	lock, err := readLockfile(dir, lockName)
+	if err != nil {
+		return nil, err
 	}
-	res, err := closure(dir, lock, hidden, lockName)
-	if err != nil || file == "" {
+	if file == "" {
+		return closure(dir, lock, readHidden(dir), lockName)
+	}
+	closureKey := closureHash(lock, installed)
+	if rec.Closure != "" && rec.Closure == closureKey {
+		res, err := fromRecord(dir, rec)
+		if err == nil && !racy(inputs, began) {
+			rec.Inputs = inputs
+			writeRecord(file, rec)
+		}
 		return res, err
 	}
-	c := closureCache{V: closureCacheVersion, Links: res.links, Native: res.native}
-	for _, p := range res.packages {
-		c.Packages = append(c.Packages, cachedPkg{Key: p.key, Top: p.top, Entries: p.entries, Size: p.size})
+	res, err := closure(dir, lock, readHidden(dir), lockName)
+	if err != nil {
+		return nil, err
 	}
-	// gob, not JSON: a thousand packages are thousands of entries, and
-	// decoding them is most of a no-op build's time.
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c); err == nil {
-		os.MkdirAll(filepath.Dir(file), 0o755)
-		tmp := file + ".tmp"
-		if os.WriteFile(tmp, buf.Bytes(), 0o644) == nil {
-			os.Rename(tmp, file)
+	rec = depsRecord{V: depsRecordVersion, Deps: res.deps, Links: res.links, Native: res.native}
+	for k := range res.workspaceDirs {
+		rec.Workspaces = append(rec.Workspaces, k)
+	}
+	sort.Strings(rec.Workspaces)
+	// A stamp taken too soon after its file was written vouches for nothing;
+	// the next build reads again what it covers.
+	if !racy(installed, began) {
+		rec.Closure = closureKey
+		if !racy(inputs, began) {
+			rec.Inputs = inputs
 		}
 	}
+	writeRecord(file, rec)
 	return res, nil
 }
 
-func fromCache(dir string, lock lockfile, c closureCache) (*closureResult, error) {
-	res := &closureResult{links: c.Links, native: c.Native, workspaceDirs: map[string]bool{}}
-	for _, p := range c.Packages {
-		res.packages = append(res.packages, pkgFiles{key: p.Key, top: p.Top, entries: p.Entries, size: p.Size})
+// recordFile is where the record of the project in dir is kept.
+func recordFile(workDir, dir string) string {
+	h := sha256.Sum256([]byte(dir))
+	return filepath.Join(workDir, "node", hex.EncodeToString(h[:16])+".deps")
+}
+
+// readHidden reads npm's hidden lockfile, which records what npm installed;
+// it is read only when node_modules must be walked again.
+func readHidden(dir string) map[string]lockEntry {
+	var hl lockfile
+	if readJSON(filepath.Join(dir, "node_modules", ".package-lock.json"), &hl) != nil {
+		return nil
 	}
-	var ws []string
+	return hl.Packages
+}
+
+// closureHash keys the closure listing by the lockfile's production entries
+// and the stamps of what npm installed.
+func closureHash(lock lockfile, installed []fileStamp) string {
+	h := sha256.New()
+	var keys []string
 	for k, e := range lock.Packages {
-		if k != "" && !e.Dev && !e.DevOptional && !e.Link && !isInstallPath(k) {
-			ws = append(ws, k)
+		if k != "" && !e.Dev && !e.DevOptional {
+			keys = append(keys, fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v", k, e.Version, e.Integrity, e.Resolved, e.Link))
 		}
 	}
-	sort.Strings(ws)
-	for _, k := range ws {
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(h, "%s\x00", k)
+	}
+	for _, s := range installed {
+		fmt.Fprintf(h, "%+v\x00", s)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// writeRecord keeps rec in file, through a temp file and a rename. The
+// record only saves work: failing to write it must not fail the build.
+func writeRecord(file string, rec depsRecord) {
+	if file == "" {
+		return
+	}
+	b, err := encodeRecord(rec)
+	if err != nil {
+		return
+	}
+	os.MkdirAll(filepath.Dir(file), 0o755)
+	tmp := fmt.Sprintf("%s.%d.tmp", file, os.Getpid())
+	if os.WriteFile(tmp, b, 0o644) == nil {
+		if os.Rename(tmp, file) != nil {
+			os.Remove(tmp)
+		}
+	}
+}
+
+func fromRecord(dir string, rec depsRecord) (*closureResult, error) {
+	res := &closureResult{deps: rec.Deps, links: rec.Links, native: rec.Native, workspaceDirs: map[string]bool{}}
+	for _, k := range rec.Workspaces {
 		res.workspaceDirs[k] = true
 		es, _, _, err := walkPackage(filepath.Join(dir, filepath.FromSlash(k)), path.Join(AppDir, k))
 		if err != nil {
