@@ -6,6 +6,7 @@ package transport
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"math"
@@ -39,6 +40,10 @@ type Options struct {
 	Retries int
 	// Jobs is how many blobs are uploaded at once; zero means 4.
 	Jobs int
+	// RootCAs are the certificate authorities trusted for registries and
+	// their token servers; nil means the system's (which honours
+	// SSL_CERT_FILE). LoadCAs makes a pool of the system's and a file's.
+	RootCAs *x509.CertPool
 	// Keychain resolves credentials; nil means the Docker config keychain.
 	Keychain authn.Keychain
 	// Wrap, when set, wraps the HTTP transport (publishers use it to see
@@ -141,11 +146,12 @@ func (o Options) httpTransport() *http.Transport {
 	}
 	t.TLSHandshakeTimeout = dial
 	t.ResponseHeaderTimeout = stall
-	if o.Insecure {
+	if o.Insecure || o.RootCAs != nil {
 		if t.TLSClientConfig == nil {
 			t.TLSClientConfig = &tls.Config{}
 		}
-		t.TLSClientConfig.InsecureSkipVerify = true
+		t.TLSClientConfig.InsecureSkipVerify = o.Insecure
+		t.TLSClientConfig.RootCAs = o.RootCAs
 	}
 	return t
 }

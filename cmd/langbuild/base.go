@@ -13,7 +13,6 @@ import (
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/publish"
-	"github.com/langbuild/langbuild/transport"
 )
 
 // aptFlags choose where Debian packages come from.
@@ -66,7 +65,7 @@ func newBaseBuild() *cobra.Command {
 		tags     []string
 		platform string
 		cacheDir string
-		insecure bool
+		registry registryFlags
 		quiet    bool
 	)
 	presets := make([]string, 0, len(debian.Presets))
@@ -116,7 +115,10 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 			if err != nil {
 				return err
 			}
-			reg := transport.Options{Insecure: insecure}
+			reg, err := registry.options()
+			if err != nil {
+				return err
+			}
 			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset})
 			if err != nil {
 				return err
@@ -152,7 +154,7 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 	fl.StringArrayVarP(&tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
 	fl.StringVar(&platform, "platform", "linux/amd64", "target platform os/arch[/variant]")
 	fl.StringVar(&cacheDir, "cache-dir", "", "cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
-	fl.BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	registry.register(cmd)
 	fl.BoolVarP(&quiet, "quiet", "q", false, "print only the result")
 	return cmd
 }

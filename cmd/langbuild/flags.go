@@ -25,7 +25,7 @@ type projectFlags struct {
 	from     string
 	platform string
 	cacheDir string
-	insecure bool
+	registry registryFlags
 	ldflags  string
 	goTags   []string
 	goFlags  []string
@@ -53,7 +53,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.from, "from", "", "base image: a registry reference, oci:DIR[:TAG], tar:FILE or builtin:static (default: the language's distroless base)")
 	fl.StringVar(&f.platform, "platform", "linux/amd64", "target platform os/arch[/variant]")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "layer and base cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
-	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	f.registry.register(cmd)
 	fl.IntVar(&f.retries, "retries", 2, "how many times a failed registry request is tried again, with backoff (0: never)")
 	fl.DurationVar(&f.responseTimeout, "registry-timeout", 60*time.Second, "how long to wait for a registry's answer to one request, or for a stalled upload or download to move")
 	fl.StringVar(&f.ldflags, "ldflags", "", "Go: -ldflags for go build")
@@ -124,6 +124,11 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			return o, err
 		}
 	}
+	reg, err := f.registry.options()
+	if err != nil {
+		return o, err
+	}
+	reg.Retries, reg.ResponseTimeout = retriesOpt(f.retries), f.responseTimeout
 	return pipeline.Options{
 		Dir:       abs,
 		Analyzers: analyzers(),
@@ -146,13 +151,38 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		},
 		Base:     f.from,
 		Defaults: defaultBases,
-		Registry: transport.Options{Insecure: f.insecure, Retries: retriesOpt(f.retries), ResponseTimeout: f.responseTimeout},
+		Registry: reg,
 		Debian:   deb,
 		Cache:    cache,
 		ModTime:  modTime,
 		Created:  created,
 		Config:   cfg,
 	}, nil
+}
+
+// registryFlags say how registries are reached; every verb that pulls or
+// pushes has them.
+type registryFlags struct {
+	insecure bool
+	caFiles  []string
+}
+
+func (f *registryFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	fl.StringArrayVar(&f.caFiles, "registry-ca", nil, "PEM file of a certificate authority to trust for registries and their token servers, besides the system's (repeatable; a file may be a bundle)")
+}
+
+func (f *registryFlags) options() (transport.Options, error) {
+	o := transport.Options{Insecure: f.insecure}
+	if len(f.caFiles) > 0 {
+		pool, err := transport.LoadCAs(f.caFiles...)
+		if err != nil {
+			return o, usageErrorf("--registry-ca: %v", err)
+		}
+		o.RootCAs = pool
+	}
+	return o, nil
 }
 
 func defaultCacheDir() (string, error) {

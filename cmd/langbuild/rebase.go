@@ -13,7 +13,6 @@ import (
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/publish"
-	"github.com/langbuild/langbuild/transport"
 )
 
 func newRebase() *cobra.Command {
@@ -24,7 +23,7 @@ func newRebase() *cobra.Command {
 		tags     []string
 		platform string
 		cacheDir string
-		insecure bool
+		registry registryFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "rebase IMAGE --from NEWBASE",
@@ -61,7 +60,10 @@ blobs the registry lacks are uploaded.`,
 			if err != nil {
 				return err
 			}
-			reg := transport.Options{Insecure: insecure}
+			reg, err := registry.options()
+			if err != nil {
+				return err
+			}
 			opts := base.Options{
 				Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
 				Cache:    cache,
@@ -119,6 +121,6 @@ blobs the registry lacks are uploaded.`,
 	fl.StringArrayVarP(&tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
 	fl.StringVar(&platform, "platform", "linux/amd64", "platform of a multi-platform new base to use")
 	fl.StringVar(&cacheDir, "cache-dir", "", "cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
-	fl.BoolVar(&insecure, "insecure", false, "allow plain HTTP and unverified TLS to registries that are not on loopback")
+	registry.register(cmd)
 	return cmd
 }
