@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -23,13 +24,23 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// authRegistry starts docker-registry with TLS (a self-signed certificate
-// for 127.0.0.1) and htpasswd basic auth for user:pass. It returns its
-// host:port and the certificate's file.
-func authRegistry(t *testing.T, user, pass string) (string, string) {
+// testCA is a self-signed certificate for 127.0.0.1 and localhost that
+// is its own CA: registries, proxies and token servers in these tests serve
+// it, and sign tokens with its key.
+type testCA struct {
+	certFile, keyFile string
+	der               []byte
+	key               *ecdsa.PrivateKey
+	pool              *x509.CertPool
+}
+
+func newTestCA(t *testing.T) testCA {
 	t.Helper()
 	dir := t.TempDir()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
@@ -42,13 +53,42 @@ func authRegistry(t *testing.T, user, pass string) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	ca := testCA{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"), der: der, key: key, pool: x509.NewCertPool()}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	kb, _ := x509.MarshalECPrivateKey(key)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
+	if err := os.WriteFile(ca.certFile, certPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca.keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ca.pool.AppendCertsFromPEM(certPEM)
+	return ca
+}
+
+// tlsConfig serves the certificate.
+func (ca testCA) tlsConfig() *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{ca.der}, PrivateKey: ca.key}}}
+}
+
+// authRegistry starts docker-registry with TLS (a self-signed certificate
+// for 127.0.0.1) and htpasswd basic auth for user:pass. It returns its
+// host:port and the certificate's file.
+func authRegistry(t *testing.T, user, pass string) (string, string) {
+	t.Helper()
+	ca := newTestCA(t)
+	dir := t.TempDir()
 	hash, _ := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
 	os.WriteFile(filepath.Join(dir, "htpasswd"), []byte(user+":"+string(hash)+"\n"), 0o644)
+	return tlsRegistry(t, ca, fmt.Sprintf("htpasswd: {realm: langbuild-test, path: %s/htpasswd}", dir)), ca.certFile
+}
 
+// tlsRegistry starts docker-registry on a free port with TLS (ca's
+// certificate) and the given auth section, and returns its host:port once
+// it asks for credentials.
+func tlsRegistry(t *testing.T, ca testCA, auth string) string {
+	t.Helper()
+	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,28 +103,30 @@ http:
   secret: auth-test
   tls: {certificate: %s, key: %s}
 auth:
-  htpasswd: {realm: langbuild-test, path: %s/htpasswd}
-`, dir, addr, certFile, keyFile, dir)
+  %s
+`, dir, addr, ca.certFile, ca.keyFile, auth)
 	os.WriteFile(filepath.Join(dir, "config.yml"), []byte(cfg), 0o644)
 	cmd := exec.Command("docker-registry", "serve", filepath.Join(dir, "config.yml"))
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
 	for i := 0; i < 250; i++ {
 		if resp, err := client.Get("https://" + addr + "/v2/"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusUnauthorized {
-				return addr, certFile
+				return addr
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("the TLS registry on %s did not answer", addr)
-	return "", ""
+	cmd.Process.Kill()
+	cmd.Wait()
+	t.Fatalf("the TLS registry on %s did not answer:\n%s", addr, logs.String())
+	return ""
 }
 
 // TestRegistryAuth pushes to a registry with TLS (a self-signed CA given by
@@ -99,13 +141,9 @@ func TestRegistryAuth(t *testing.T) {
 	dir := copyProject(t, "gohello")
 	env := cacheEnv(t)
 	secrets := []string{pass, base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)), "Authorization"}
-	noLeak := func(r result) {
+	noLeak := func(r result, files ...string) {
 		t.Helper()
-		for _, s := range secrets {
-			if strings.Contains(r.stdout+r.stderr, s) {
-				t.Errorf("output contains %q:\n%s%s", s, r.stdout, r.stderr)
-			}
-		}
+		checkNoLeak(t, secrets, r, files...)
 	}
 	dockerConfig := func(content string) string {
 		d := t.TempDir()
@@ -117,9 +155,23 @@ func TestRegistryAuth(t *testing.T) {
 
 	// Credentials from config.json auths, the CA from SSL_CERT_FILE.
 	cfg := dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
-	r := lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", ref)
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	r := lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", ref,
+		"--json", "--summary-file", summary)
 	if r.code != 0 {
 		t.Fatalf("push with config.json credentials: exit %d\n%s", r.code, r.stderr)
+	}
+	noLeak(r, summary)
+
+	// The CA given by --registry-ca instead (a new repository, so the
+	// push does upload).
+	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg), "build", "--from", "builtin:static", "-o", reg+"/auth/caflag:1",
+		"--registry-ca", cert, "--json")
+	if r.code != 0 {
+		t.Fatalf("push with --registry-ca: exit %d\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `"pushed": true`) {
+		t.Errorf("push with --registry-ca uploaded nothing:\n%s", r.stdout)
 	}
 	noLeak(r)
 
@@ -157,4 +209,26 @@ func TestRegistryAuth(t *testing.T) {
 		t.Errorf("untrusted certificate took %s to fail", r.elapsed)
 	}
 	noLeak(r)
+}
+
+// checkNoLeak fails the test when a secret (a password, its base64, a token,
+// the word Authorization) appears in langbuild's output or in the files it
+// wrote.
+func checkNoLeak(t *testing.T, secrets []string, r result, files ...string) {
+	t.Helper()
+	outputs := map[string]string{"stdout": r.stdout, "stderr": r.stderr}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Errorf("reading %s: %v", f, err)
+		}
+		outputs[f] = string(b)
+	}
+	for where, out := range outputs {
+		for _, s := range secrets {
+			if s != "" && strings.Contains(out, s) {
+				t.Errorf("%s contains %q:\n%s", where, s, out)
+			}
+		}
+	}
 }
