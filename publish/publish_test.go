@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -10,8 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,6 +23,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/langbuild/langbuild/transport"
 )
 
 func img(t *testing.T) (v1.Image, string) {
@@ -157,5 +163,74 @@ func TestRegistryPushesAgainWhenABlobIsLost(t *testing.T) {
 	ref, _ := name.ParseReference(host + "/app:dev")
 	if desc, err := remote.Head(ref); err != nil || desc.Digest.String() != d {
 		t.Errorf("tag: %v %v", desc, err)
+	}
+}
+
+// A push whose Bearer token expires midway (the registry refuses a blob
+// upload's PATCH) renews the token and sends the upload again, body and all.
+func TestRegistryRenewsAnExpiredToken(t *testing.T) {
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	var (
+		mu         sync.Mutex
+		issued     int
+		expiredOne string // the PATCH refused for an expired token
+		sentAgain  bool
+		expired    = map[string]bool{}
+	)
+	var s *httptest.Server
+	s = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/token" {
+			issued++
+			fmt.Fprintf(w, `{"token": "t%d", "expires_in": 60}`, issued)
+			return
+		}
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		var n int
+		fmt.Sscanf(tok, "t%d", &n)
+		valid := n >= 1 && n <= issued && !expired[tok]
+		if valid && r.Method == http.MethodPatch && expiredOne == "" {
+			// The token runs out now: this upload and any later request
+			// carrying it are refused.
+			expiredOne, expired[tok], valid = r.URL.Path, true, false
+		}
+		if !valid {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="%s/token",service="test"`, s.URL))
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		if r.Method == http.MethodPatch && r.URL.Path == expiredOne {
+			sentAgain = true
+		}
+		reg.ServeHTTP(w, r)
+	}))
+	defer s.Close()
+	host := strings.TrimPrefix(s.URL, "http://")
+	var sent atomic.Int64 // with a progress count, as in a terminal
+	p, err := New(host+"/app:dev", Options{Registry: transport.Options{Keychain: authn.NewMultiKeychain(), Retries: -1},
+		Uploaded: func(n int64) { sent.Add(n) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, d := img(t)
+	res, err := p.Publish(context.Background(), i)
+	if err != nil || res.Digest != d {
+		t.Fatalf("publish: %+v %v", res, err)
+	}
+	mu.Lock()
+	last := fmt.Sprintf("t%d", issued)
+	ok := expiredOne != "" && sentAgain && issued >= 2
+	mu.Unlock()
+	if !ok {
+		t.Fatalf("refused PATCH %q, sent again %v, %d tokens: the test did not expire a token midway", expiredOne, sentAgain, issued)
+	}
+	ref, _ := name.ParseReference(host + "/app:dev")
+	got, err := remote.Image(ref, remote.WithAuth(&authn.Bearer{Token: last}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(got); err != nil {
+		t.Errorf("pushed image: %v", err)
 	}
 }

@@ -45,6 +45,9 @@ type uploadRecorder struct {
 func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	if u.uploaded != nil && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut) &&
 		strings.Contains(req.URL.Path, "/blobs/uploads/") {
+		// A copy: the caller may send this request again and must find
+		// its own body on it, not this wrapper.
+		req = req.Clone(req.Context())
 		req.Body = &countingBody{ReadCloser: req.Body, report: u.uploaded}
 	}
 	resp, err := u.next.RoundTrip(req)

@@ -81,6 +81,7 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if o.Wrap != nil {
 		rt = o.Wrap(rt)
 	}
+	rt = rewinder{rt}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
