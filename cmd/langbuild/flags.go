@@ -174,7 +174,7 @@ func (f *registryFlags) register(cmd *cobra.Command) {
 }
 
 func (f *registryFlags) options() (transport.Options, error) {
-	o := transport.Options{Insecure: f.insecure}
+	o := transport.Options{Insecure: f.insecure, Keychain: credentialsTried}
 	if len(f.caFiles) > 0 {
 		pool, err := transport.LoadCAs(f.caFiles...)
 		if err != nil {

@@ -50,11 +50,12 @@ func report(err error) int {
 		fmt.Fprintf(os.Stderr, "langbuild: %v\nlangbuild builds Go modules (go.mod), Maven projects (pom.xml) and Node packages (package.json); run it in a project directory or name one.\n", err)
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "langbuild: %v\n", err)
 	var te *transport.Error
-	if errors.As(err, &te) && (te.StatusCode == 401 || te.StatusCode == 403) {
-		fmt.Fprintf(os.Stderr, "langbuild: the registry refused the credentials langbuild found (Docker config auths or credential helpers, $DOCKER_CONFIG): log in again, e.g. `docker login` or `crane auth login`\n")
+	if errors.As(err, &te) && (te.StatusCode == 401 || te.StatusCode == 403) && te.Request != nil {
+		fmt.Fprintf(os.Stderr, "langbuild: %s\n", refusal(err, te, credentialsTried))
+		return 1
 	}
+	fmt.Fprintf(os.Stderr, "langbuild: %v\n", err)
 	var ue *url.Error
 	switch {
 	case errors.As(err, &ue) && ue.Timeout():
