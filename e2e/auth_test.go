@@ -145,16 +145,11 @@ func TestRegistryAuth(t *testing.T) {
 		t.Helper()
 		checkNoLeak(t, secrets, r, files...)
 	}
-	dockerConfig := func(content string) string {
-		d := t.TempDir()
-		os.WriteFile(filepath.Join(d, "config.json"), []byte(content), 0o600)
-		return d
-	}
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
 	ref := reg + "/auth/gohello:1"
 
 	// Credentials from config.json auths, the CA from SSL_CERT_FILE.
-	cfg := dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
+	cfg := dockerConfig(t, fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
 	summary := filepath.Join(t.TempDir(), "summary.json")
 	r := lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", ref,
 		"--json", "--summary-file", summary)
@@ -179,7 +174,7 @@ func TestRegistryAuth(t *testing.T) {
 	bin := t.TempDir()
 	helper := fmt.Sprintf("#!/bin/sh\nread server\necho '{\"ServerURL\":\"'$server'\",\"Username\":\"%s\",\"Secret\":\"%s\"}'\n", user, pass)
 	os.WriteFile(filepath.Join(bin, "docker-credential-langbuildtest"), []byte(helper), 0o755)
-	cfg = dockerConfig(fmt.Sprintf(`{"credHelpers": {%q: "langbuildtest"}}`, reg))
+	cfg = dockerConfig(t, fmt.Sprintf(`{"credHelpers": {%q: "langbuildtest"}}`, reg))
 	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert, "PATH="+bin+":"+os.Getenv("PATH")),
 		"build", "--from", "builtin:static", "-o", reg+"/auth/helper:1")
 	if r.code != 0 {
@@ -189,7 +184,7 @@ func TestRegistryAuth(t *testing.T) {
 
 	// Wrong password: one clear line naming the registry.
 	bad := base64.StdEncoding.EncodeToString([]byte(user + ":wrong-" + pass))
-	cfg = dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, bad))
+	cfg = dockerConfig(t, fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, bad))
 	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg, "SSL_CERT_FILE="+cert), "build", "--from", "builtin:static", "-o", reg+"/auth/bad:1")
 	t.Logf("bad credentials say: %s", r.stderr)
 	if r.code == 0 || !strings.Contains(r.stderr, reg) || !strings.Contains(strings.ToLower(r.stderr), "unauthorized") || !strings.Contains(r.stderr, "refused the credentials") {
@@ -199,7 +194,7 @@ func TestRegistryAuth(t *testing.T) {
 	noLeak(r)
 
 	// No trust in the certificate: a clear TLS error, in seconds.
-	cfg = dockerConfig(fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
+	cfg = dockerConfig(t, fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg, auth))
 	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg), "build", "--from", "builtin:static", "-o", reg+"/auth/untrusted:1")
 	t.Logf("untrusted says: %s", r.stderr)
 	if r.code == 0 || !strings.Contains(r.stderr, "certificate") {
@@ -231,4 +226,15 @@ func checkNoLeak(t *testing.T, secrets []string, r result, files ...string) {
 			}
 		}
 	}
+}
+
+// dockerConfig writes a Docker config.json and returns its directory, for
+// DOCKER_CONFIG.
+func dockerConfig(t *testing.T, content string) string {
+	t.Helper()
+	d := t.TempDir()
+	if err := os.WriteFile(filepath.Join(d, "config.json"), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

@@ -338,9 +338,16 @@ func copyProject(t *testing.T, name string) string {
 // tool runs an external command and returns its stdout, failing the test on error.
 func tool(t *testing.T, name string, args ...string) string {
 	t.Helper()
+	return toolEnv(t, nil, name, args...)
+}
+
+// toolEnv is tool with extra environment.
+func toolEnv(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
