@@ -169,6 +169,13 @@ func TestRegistryAuth(t *testing.T) {
 		t.Errorf("push with --registry-ca uploaded nothing:\n%s", r.stdout)
 	}
 	noLeak(r)
+	// And for a base pulled from that registry.
+	r = lb(t, dir, append(env, "DOCKER_CONFIG="+cfg), "build", "--from", ref, "-o", "oci:"+filepath.Join(t.TempDir(), "out"),
+		"--registry-ca", cert)
+	if r.code != 0 {
+		t.Fatalf("base pulled with --registry-ca: exit %d\n%s", r.code, r.stderr)
+	}
+	noLeak(r)
 
 	// A credential helper.
 	bin := t.TempDir()
