@@ -78,7 +78,8 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	stop, err := startRegistry(filepath.Join(tmp, "registry"))
+	var stop func()
+	direct, stop, err = startRegistry(filepath.Join(tmp, "registry"), "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting registry:", err)
 		return 1
@@ -111,16 +112,19 @@ func needE2E(t *testing.T) {
 	}
 }
 
-// startRegistry starts docker-registry with its own config on a free port.
-func startRegistry(dir string) (func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
+// startRegistry starts docker-registry with its own config and storage in
+// dir, on addr (a free port when empty), and returns its address.
+func startRegistry(dir, direct string) (string, func(), error) {
+	if direct == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", nil, err
+		}
+		direct = ln.Addr().String()
+		ln.Close()
 	}
-	direct = ln.Addr().String()
-	ln.Close()
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cfg := fmt.Sprintf(`version: 0.1
 log: {level: error}
@@ -133,16 +137,16 @@ http:
 `, dir, direct)
 	cfgFile := filepath.Join(dir, "config.yml")
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o644); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	logf, err := os.Create(filepath.Join(dir, "registry.log"))
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	cmd := exec.Command("docker-registry", "serve", cfgFile)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	stop := func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() }
 	deadline := time.Now().Add(20 * time.Second)
@@ -151,14 +155,14 @@ http:
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return stop, nil
+				return direct, stop, nil
 			}
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	stop()
 	b, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-	return nil, fmt.Errorf("registry did not answer on %s:\n%s", direct, b)
+	return "", nil, fmt.Errorf("registry did not answer on %s:\n%s", direct, b)
 }
 
 // requestCounter records the requests the registry sees.

@@ -51,6 +51,9 @@ type Options struct {
 	Name string
 	// Uploaded, when set, is told of blob bytes sent to a registry as they go.
 	Uploaded func(n int64)
+	// PushedDir, when set, is where registry pushes record the blobs they
+	// placed in each repository, so later pushes there skip checking them.
+	PushedDir string
 }
 
 // New returns the publisher for an output spec: oci:DIR[:TAG], tar:FILE, or a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
@@ -19,12 +20,14 @@ import (
 
 // Registry pushes to a repository in a registry. Only blobs the registry lacks
 // are uploaded (a HEAD per blob, or a cross-repository mount for the layers of
-// a base in the same registry); the manifest goes last, so a tag never names
-// an image whose blobs are missing.
+// a base in the same registry); blobs an earlier push placed in the
+// repository are not asked about (see pushedBlobs). The manifest goes last, so
+// a tag never names an image whose blobs are missing.
 type Registry struct {
-	ref  name.Tag
-	tags []name.Tag
-	opts Options
+	ref    name.Tag
+	tags   []name.Tag
+	opts   Options
+	pushed *pushedBlobs
 
 	mu     sync.Mutex
 	client *remote.Pusher
@@ -101,7 +104,7 @@ func NewRegistry(ref string, opts Options) (*Registry, error) {
 	if err := opts.Registry.CheckHost(tag); err != nil {
 		return nil, err
 	}
-	p := &Registry{ref: tag, opts: opts}
+	p := &Registry{ref: tag, opts: opts, pushed: newPushedBlobs(opts.PushedDir, tag.Context().String())}
 	for _, t := range opts.Tags {
 		nt, err := name.NewTag(tag.Context().String()+":"+t, tagOpts(opts)...)
 		if err != nil {
@@ -159,14 +162,49 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	for _, l := range layers {
-		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
-	}
-	if err := g.Wait(); err != nil {
+	if err := p.upload(ctx, c, layers); err != nil {
 		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
 	}
 	return nil
+}
+
+// upload places the blobs in the repository, but for those an earlier push
+// placed there.
+func (p *Registry) upload(ctx context.Context, c *remote.Pusher, blobs []v1.Layer) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Registry.UploadJobs())
+	for _, l := range blobs {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if p.pushed.has(d.String()) {
+			continue
+		}
+		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
+	}
+	return g.Wait()
+}
+
+// push uploads the blobs the repository lacks and puts the manifest. When
+// every blob was placed before, the image may be there already: ggcr's Push
+// asks for the tag first and puts nothing when it names this image.
+func (p *Registry) push(ctx context.Context, c *remote.Pusher, img v1.Image, blobs []v1.Layer) error {
+	fresh := false
+	for _, l := range blobs {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		fresh = fresh || !p.pushed.has(d.String())
+	}
+	if !fresh {
+		return c.Push(ctx, p.ref, img)
+	}
+	if err := p.upload(ctx, c, blobs); err != nil {
+		return err
+	}
+	return c.Put(ctx, p.ref, img)
 }
 
 // Publish implements Interface.
@@ -175,32 +213,50 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	blobs, err := imageBlobs(img)
+	if err != nil {
+		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+	}
 	for attempt := 0; ; attempt++ {
 		c, err := p.pusher(ctx)
 		if err != nil {
 			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
 		}
-		err = c.Push(ctx, p.ref, img)
+		if attempt == 0 {
+			err = p.push(ctx, c, img, blobs)
+		} else {
+			err = c.Push(ctx, p.ref, img)
+		}
 		if err == nil {
 			break
 		}
 		if attempt >= 2 || !blobsLost(err) || ctx.Err() != nil {
 			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
 		}
-		// The registry lost or mangled a blob (concurrent pushes of the same
-		// blob race in some registries): push again with a fresh client,
-		// which checks every blob anew. The manifest was refused, so no tag
-		// names the incomplete image meanwhile.
+		// The registry lost or mangled a blob: it was wiped or replaced
+		// since the record of pushed blobs was written, or concurrent
+		// pushes of the same blob raced. Forget the record and push again
+		// with a fresh client, which checks every blob anew. The manifest
+		// was refused, so no tag names the incomplete image meanwhile.
+		p.pushed.forget()
 		p.mu.Lock()
 		p.client = nil
 		p.mu.Unlock()
 	}
+	var ds []string
+	for _, l := range blobs {
+		d, _ := l.Digest()
+		ds = append(ds, d.String())
+	}
+	// The record only saves checks; failing to write it fails nothing.
+	_ = p.pushed.add(ds)
 	c, err := p.pusher(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	for _, t := range p.tags {
-		if err := c.Push(ctx, t, img); err != nil {
+		// The image is in the repository now: only the tag is put.
+		if err := c.Put(ctx, t, img); err != nil {
 			return Result{}, fmt.Errorf("tagging %s: %w", t, err)
 		}
 	}
@@ -209,6 +265,20 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 		Digest:     digest,
 		Written:    p.seen.take(),
 	}, nil
+}
+
+// imageBlobs lists the image's layers and its config, the blobs its
+// manifest refers to.
+func imageBlobs(img v1.Image) ([]v1.Layer, error) {
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := partial.ConfigLayer(img)
+	if err != nil {
+		return nil, err
+	}
+	return append(ls, cl), nil
 }
 
 // blobsLost reports a refusal that a fresh push can mend: the registry does

@@ -61,10 +61,6 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if retries < 0 {
 		retries = 0
 	}
-	jobs := o.Jobs
-	if jobs == 0 {
-		jobs = 4
-	}
 	kc := o.Keychain
 	if kc == nil {
 		kc = authn.DefaultKeychain
@@ -90,11 +86,19 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 		remote.WithContext(ctx),
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(rt),
-		remote.WithJobs(jobs),
+		remote.WithJobs(o.UploadJobs()),
 		remote.WithUserAgent("langbuild"),
 		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1}),
 	}
 	return append(opts, extra...)
+}
+
+// UploadJobs is how many blobs are uploaded at once: Jobs, or 4.
+func (o Options) UploadJobs() int {
+	if o.Jobs > 0 {
+		return o.Jobs
+	}
+	return 4
 }
 
 // CheckHost refuses plain-HTTP-by-default hosts that are not loopback unless

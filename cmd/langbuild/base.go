@@ -117,7 +117,7 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 				return err
 			}
 			reg := transport.Options{Insecure: insecure}
-			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset})
+			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset}, cache)
 			if err != nil {
 				return err
 			}
