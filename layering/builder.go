@@ -65,6 +65,18 @@ type Builder struct {
 	modTime  time.Time
 	jobs     int
 	progress func(Event)
+	tee      func(ctx context.Context, layer string) Tee
+}
+
+// Tee receives a copy of a layer's compressed bytes while the layer is
+// written, so they can go on (to a registry, say) before the layer is done.
+// Its Write must not block for long: the compressor waits for it. A Write
+// error abandons the copy but not the layer.
+type Tee interface {
+	io.Writer
+	// Done says how the layer ended: written, with its digest
+	// ("sha256:<hex>") and size, or failed (err not nil).
+	Done(digest string, size int64, err error)
 }
 
 // BuilderOption configures a Builder.
@@ -78,6 +90,12 @@ func WithJobs(n int) BuilderOption { return func(b *Builder) { b.jobs = n } }
 
 // WithProgress sets a function called, possibly concurrently, as layers progress.
 func WithProgress(f func(Event)) BuilderOption { return func(b *Builder) { b.progress = f } }
+
+// WithTee sets a function asked, before each layer is written, for a Tee to
+// copy its compressed bytes to; it may return nil.
+func WithTee(f func(ctx context.Context, layer string) Tee) BuilderOption {
+	return func(b *Builder) { b.tee = f }
+}
 
 // NewBuilder returns a Builder that keeps its layers in cache.
 func NewBuilder(cache *Cache, opts ...BuilderOption) (*Builder, error) {
@@ -168,7 +186,14 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 		return Blob{}, err
 	}
 	start = time.Now()
-	r, err := b.write(entries)
+	var tee Tee
+	if b.tee != nil {
+		tee = b.tee(ctx, l.Name)
+	}
+	r, err := b.write(entries, tee)
+	if tee != nil {
+		tee.Done(r.Digest, r.Size, err)
+	}
 	if err != nil {
 		return Blob{}, err
 	}
@@ -303,9 +328,10 @@ func hashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// write tars and compresses the entries in one pass into a temp file, hashing
-// both streams on the way, and renames the file to its digest.
-func (b *Builder) write(entries []resolved) (layerRecord, error) {
+// write tars and compresses the entries in one pass into a temp file (and
+// the tee, if any), hashing both streams on the way, and renames the file to
+// its digest.
+func (b *Builder) write(entries []resolved, tee Tee) (layerRecord, error) {
 	f, err := b.cache.tempFile()
 	if err != nil {
 		return layerRecord{}, err
@@ -318,7 +344,11 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 	compressed := &countingHash{h: sha256.New()}
 	// Buffered: the compressor writes in small pieces, and a syscall per piece
 	// cost more than the compression itself.
-	bw := bufio.NewWriterSize(io.MultiWriter(f, compressed), 1<<20)
+	var out io.Writer = io.MultiWriter(f, compressed)
+	if tee != nil {
+		out = io.MultiWriter(f, compressed, &teeWriter{w: tee})
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
 	zw, err := pgzip.NewWriterLevel(bw, pgzip.BestSpeed)
 	if err != nil {
 		return fail(err)
@@ -363,6 +393,22 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 		return layerRecord{}, err
 	}
 	return r, nil
+}
+
+// teeWriter keeps a failing tee from failing the layer: after its first
+// error it is written to no more.
+type teeWriter struct {
+	w      io.Writer
+	failed bool
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if !t.failed {
+		if _, err := t.w.Write(p); err != nil {
+			t.failed = true
+		}
+	}
+	return len(p), nil
 }
 
 type countingHash struct {

@@ -2,7 +2,9 @@ package layering
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -318,5 +320,41 @@ func TestMissingSourceNamesFile(t *testing.T) {
 	_, err := newBuilder(t).BuildLayer(context.Background(), l)
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/file") {
 		t.Errorf("got %v", err)
+	}
+}
+
+type recordingTee struct {
+	buf    bytes.Buffer
+	fail   bool
+	digest string
+	err    error
+}
+
+func (r *recordingTee) Write(p []byte) (int, error) {
+	if r.fail {
+		return 0, errors.New("registry went away")
+	}
+	return r.buf.Write(p)
+}
+
+func (r *recordingTee) Done(digest string, size int64, err error) { r.digest, r.err = digest, err }
+
+// TestTee: a tee sees exactly the blob's bytes, and one that fails does not
+// fail the layer.
+func TestTee(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		tee := &recordingTee{fail: fail}
+		b := newBuilder(t, WithTee(func(ctx context.Context, layer string) Tee { return tee }))
+		blob, err := b.BuildLayer(context.Background(), project(t, t.TempDir(), time.Now()))
+		if err != nil {
+			t.Fatalf("tee failing %v: %v", fail, err)
+		}
+		want, _ := os.ReadFile(blob.Path)
+		if tee.digest != blob.Digest || tee.err != nil {
+			t.Errorf("tee failing %v: told %s, %v; want %s", fail, tee.digest, tee.err, blob.Digest)
+		}
+		if !fail && !bytes.Equal(tee.buf.Bytes(), want) {
+			t.Errorf("tee got %d bytes, blob has %d", tee.buf.Len(), len(want))
+		}
 	}
 }

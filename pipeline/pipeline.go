@@ -121,6 +121,11 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		d   time.Duration
 	}
 	bch := make(chan baseResult, 1)
+	// Once the base is known, the publisher may authenticate and bring the
+	// base's layers into place (Preparer), while the analyzer still compiles.
+	// Should the build fail first, nothing waits for it: it only checks and
+	// places blobs, and no tag names them.
+	prepared := make(chan error, 1)
 	resolveBase := func(spec string) {
 		start := time.Now()
 		pl := opts.Lang.Platform
@@ -131,6 +136,11 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			Debian:   opts.Debian,
 		})
 		bch <- baseResult{b, err, time.Since(start)}
+		if pp, ok := pub.(publish.Preparer); ok && pub != nil && err == nil {
+			prepared <- pp.Prepare(ctx, b.Image)
+		} else {
+			prepared <- nil
+		}
 	}
 	if opts.Base != "" {
 		go resolveBase(opts.Base)
@@ -168,15 +178,6 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		}
 	}
 
-	// The compile succeeded: while the layers are compressed, the publisher
-	// may authenticate and bring the base's layers into place.
-	prepared := make(chan error, 1)
-	if pp, ok := pub.(publish.Preparer); ok && pub != nil {
-		go func() { prepared <- pp.Prepare(ctx, br.b.Image) }()
-	} else {
-		prepared <- nil
-	}
-
 	start = time.Now()
 	var mu sync.Mutex
 	progress := func(e layering.Event) {
@@ -194,6 +195,15 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		}
 	}
 	bopts := []layering.BuilderOption{layering.WithProgress(progress)}
+	if st, ok := pub.(publish.Streamer); ok && pub != nil {
+		// A registry may take a layer's bytes while it is compressed.
+		bopts = append(bopts, layering.WithTee(func(ctx context.Context, layer string) layering.Tee {
+			if s := st.StreamLayer(ctx, layer); s != nil {
+				return s
+			}
+			return nil
+		}))
+	}
 	if !opts.ModTime.IsZero() {
 		bopts = append(bopts, layering.WithModTime(opts.ModTime))
 	}

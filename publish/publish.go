@@ -101,6 +101,42 @@ func (m multi) Prepare(ctx context.Context, base v1.Image) error {
 	return nil
 }
 
+// StreamLayer implements Streamer for the publishers that do.
+func (m multi) StreamLayer(ctx context.Context, layer string) LayerStream {
+	var ss multiStream
+	for _, p := range m {
+		if st, ok := p.(Streamer); ok {
+			if s := st.StreamLayer(ctx, layer); s != nil {
+				ss = append(ss, s)
+			}
+		}
+	}
+	switch len(ss) {
+	case 0:
+		return nil
+	case 1:
+		return ss[0]
+	}
+	return ss
+}
+
+// multiStream copies a layer to several streams; one that fails is given
+// up, the others go on.
+type multiStream []LayerStream
+
+func (ms multiStream) Write(b []byte) (int, error) {
+	for _, s := range ms {
+		s.Write(b) // a failed stream abandons itself
+	}
+	return len(b), nil
+}
+
+func (ms multiStream) Done(digest string, size int64, err error) {
+	for _, s := range ms {
+		s.Done(digest, size, err)
+	}
+}
+
 func (m multi) Close() error {
 	var errs []error
 	for _, p := range m {

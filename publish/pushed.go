@@ -80,6 +80,14 @@ func (p *pushedBlobs) has(digest string) bool {
 	return p.blobs[digest]
 }
 
+// any reports whether a push to this repository placed anything before.
+func (p *pushedBlobs) any() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.load()
+	return len(p.blobs) > 0
+}
+
 // add records blobs a manifest the registry accepted refers to.
 func (p *pushedBlobs) add(digests []string) error {
 	p.mu.Lock()

@@ -14,8 +14,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/langbuild/langbuild/transport"
 )
 
 // Registry pushes to a repository in a registry. Only blobs the registry lacks
@@ -32,23 +34,39 @@ type Registry struct {
 	mu     sync.Mutex
 	client *remote.Pusher
 	seen   *uploadRecorder
+
+	// Uploads made while the layers were written (stream.go).
+	streamMu      sync.Mutex
+	http          *http.Client
+	streamed      map[string]*uploadSession // by layer digest
+	configSession *uploadSession
 }
 
 // uploadRecorder notes the blobs a push uploads or mounts, from the
 // registry's answers, so a summary can say which layers moved.
 type uploadRecorder struct {
-	next     http.RoundTripper
 	mu       sync.Mutex
 	written  map[string]bool
 	uploaded func(int64)
 }
 
-func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+// wrap returns rt with the recorder watching its requests.
+func (u *uploadRecorder) wrap(rt http.RoundTripper) http.RoundTripper {
+	return &recordingTransport{next: rt, rec: u}
+}
+
+type recordingTransport struct {
+	next http.RoundTripper
+	rec  *uploadRecorder
+}
+
+func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	u := t.rec
 	if u.uploaded != nil && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut) &&
 		strings.Contains(req.URL.Path, "/blobs/uploads/") {
 		req.Body = &countingBody{ReadCloser: req.Body, report: u.uploaded}
 	}
-	resp, err := u.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusCreated || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
 		return resp, err
 	}
@@ -104,7 +122,14 @@ func NewRegistry(ref string, opts Options) (*Registry, error) {
 	if err := opts.Registry.CheckHost(tag); err != nil {
 		return nil, err
 	}
-	p := &Registry{ref: tag, opts: opts, pushed: newPushedBlobs(opts.PushedDir, tag.Context().String())}
+	p := &Registry{
+		ref:    tag,
+		opts:   opts,
+		pushed: newPushedBlobs(opts.PushedDir, tag.Context().String()),
+		seen:   &uploadRecorder{written: map[string]bool{}, uploaded: opts.Uploaded},
+
+		streamed: map[string]*uploadSession{},
+	}
 	for _, t := range opts.Tags {
 		nt, err := name.NewTag(tag.Context().String()+":"+t, tagOpts(opts)...)
 		if err != nil {
@@ -129,25 +154,27 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
-		if p.seen == nil {
-			p.seen = &uploadRecorder{written: map[string]bool{}, uploaded: p.opts.Uploaded}
-		}
-		reg := p.opts.Registry
-		inner := reg.Wrap
-		reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
-			if inner != nil {
-				rt = inner(rt)
-			}
-			p.seen.next = rt
-			return p.seen
-		}
-		c, err := remote.NewPusher(reg.Remote(ctx)...)
+		c, err := remote.NewPusher(p.registryOptions().Remote(ctx)...)
 		if err != nil {
 			return nil, err
 		}
 		p.client = c
 	}
 	return p.client, nil
+}
+
+// registryOptions are the registry settings with the upload recorder
+// watching every request.
+func (p *Registry) registryOptions() transport.Options {
+	reg := p.opts.Registry
+	inner := reg.Wrap
+	reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
+		if inner != nil {
+			rt = inner(rt)
+		}
+		return p.seen.wrap(rt)
+	}
+	return reg
 }
 
 // Prepare implements Preparer: while the application is still compiling, it
@@ -162,15 +189,31 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	if err != nil {
 		return err
 	}
-	if err := p.upload(ctx, c, layers); err != nil {
+	if p.pushed.any() {
+		// Layers will be streamed (see StreamLayer): their client
+		// authenticates now, while nothing waits for it.
+		if _, err := p.httpClient(ctx); err != nil {
+			return fmt.Errorf("pushing to %s: %w", p.ref.Context(), err)
+		}
+	}
+	if err := p.upload(ctx, c, layers, v1.Hash{}); err != nil {
 		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
+	}
+	if len(layers) > 0 {
+		// Even when every base layer was placed before, one check (a HEAD)
+		// authenticates and opens a connection while nothing waits for it.
+		if err := c.Upload(ctx, p.ref.Context(), layers[0]); err != nil {
+			return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
+		}
 	}
 	return nil
 }
 
 // upload places the blobs in the repository, but for those an earlier push
-// placed there.
-func (p *Registry) upload(ctx context.Context, c *remote.Pusher, blobs []v1.Layer) error {
+// placed there. A blob streamed while it was written (or the config, whose
+// upload was opened meanwhile) needs only its upload completed; should that
+// fail, it is uploaded the ordinary way.
+func (p *Registry) upload(ctx context.Context, c *remote.Pusher, blobs []v1.Layer, config v1.Hash) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.opts.Registry.UploadJobs())
 	for _, l := range blobs {
@@ -181,7 +224,12 @@ func (p *Registry) upload(ctx context.Context, c *remote.Pusher, blobs []v1.Laye
 		if p.pushed.has(d.String()) {
 			continue
 		}
-		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
+		g.Go(func() error {
+			if p.uploadStreamed(ctx, l, d == config) {
+				return nil
+			}
+			return c.Upload(ctx, p.ref.Context(), l)
+		})
 	}
 	return g.Wait()
 }
@@ -201,7 +249,11 @@ func (p *Registry) push(ctx context.Context, c *remote.Pusher, img v1.Image, blo
 	if !fresh {
 		return c.Push(ctx, p.ref, img)
 	}
-	if err := p.upload(ctx, c, blobs); err != nil {
+	config, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	if err := p.upload(ctx, c, blobs, config); err != nil {
 		return err
 	}
 	return c.Put(ctx, p.ref, img)
@@ -217,6 +269,7 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
 	}
+	defer p.dropSessions()
 	for attempt := 0; ; attempt++ {
 		c, err := p.pusher(ctx)
 		if err != nil {
@@ -284,14 +337,14 @@ func imageBlobs(img v1.Image) ([]v1.Layer, error) {
 // blobsLost reports a refusal that a fresh push can mend: the registry does
 // not have, or did not accept, a blob the manifest needs.
 func blobsLost(err error) bool {
-	var te *transport.Error
+	var te *ggcrtransport.Error
 	if !errors.As(err, &te) {
 		return false
 	}
 	for _, d := range te.Errors {
 		switch d.Code {
-		case transport.ManifestBlobUnknownErrorCode, transport.BlobUnknownErrorCode, transport.DigestInvalidErrorCode,
-			transport.BlobUploadUnknownErrorCode, transport.BlobUploadInvalidErrorCode:
+		case ggcrtransport.ManifestBlobUnknownErrorCode, ggcrtransport.BlobUnknownErrorCode, ggcrtransport.DigestInvalidErrorCode,
+			ggcrtransport.BlobUploadUnknownErrorCode, ggcrtransport.BlobUploadInvalidErrorCode:
 			return true
 		}
 	}

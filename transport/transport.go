@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Options are the registry settings shared by every registry call.
@@ -50,10 +51,6 @@ func (o Options) ParseReference(s string) (name.Reference, error) {
 
 // Remote returns go-containerregistry remote options for these settings.
 func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Option {
-	dial := o.DialTimeout
-	if dial == 0 {
-		dial = 5 * time.Second
-	}
 	retries := o.Retries
 	if retries == 0 {
 		retries = 2
@@ -61,9 +58,30 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if retries < 0 {
 		retries = 0
 	}
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
+	opts := []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(o.keychain()),
+		remote.WithTransport(o.RoundTripper()),
+		remote.WithJobs(o.UploadJobs()),
+		remote.WithUserAgent("langbuild"),
+		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1}),
+	}
+	return append(opts, extra...)
+}
+
+func (o Options) keychain() authn.Keychain {
+	if o.Keychain == nil {
+		return authn.DefaultKeychain
+	}
+	return o.Keychain
+}
+
+// RoundTripper is the HTTP transport for these settings (timeouts, TLS,
+// Wrap), without authentication or retries.
+func (o Options) RoundTripper() http.RoundTripper {
+	dial := o.DialTimeout
+	if dial == 0 {
+		dial = 5 * time.Second
 	}
 	t := remote.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: dial, KeepAlive: 30 * time.Second}).DialContext
@@ -78,19 +96,24 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 		}
 		t.TLSClientConfig.InsecureSkipVerify = true
 	}
-	var rt http.RoundTripper = t
 	if o.Wrap != nil {
-		rt = o.Wrap(t)
+		return o.Wrap(t)
 	}
-	opts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(kc),
-		remote.WithTransport(rt),
-		remote.WithJobs(o.UploadJobs()),
-		remote.WithUserAgent("langbuild"),
-		remote.WithRetryBackoff(remote.Backoff{Duration: 300 * time.Millisecond, Factor: 3, Jitter: 0.1, Steps: retries + 1}),
+	return t
+}
+
+// PushClient returns an HTTP client authenticated to push to repo, for the
+// requests go-containerregistry does not make itself.
+func (o Options) PushClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
+	auth, err := authn.Resolve(ctx, o.keychain(), repo)
+	if err != nil {
+		return nil, fmt.Errorf("credentials for %s: %w", repo, err)
 	}
-	return append(opts, extra...)
+	rt, err := ggcrtransport.NewWithContext(ctx, repo.Registry, auth, o.RoundTripper(), []string{repo.Scope(ggcrtransport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: ggcrtransport.NewUserAgent(rt, "langbuild")}, nil
 }
 
 // UploadJobs is how many blobs are uploaded at once: Jobs, or 4.
