@@ -259,7 +259,7 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 			}
 			st := statOf(fi)
 			old, ok := stats[e.Source]
-			if ok && old.Size == st.Size && old.ModTime == st.ModTime && old.Inode == st.Inode && old.Mode == st.Mode {
+			if ok && old.same(st) {
 				st.SHA256 = old.SHA256
 			} else {
 				sum, err := hashFile(e.Source)
@@ -270,7 +270,7 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 				statsChanged = true
 			}
 			fresh[e.Source] = st
-			r.size, r.sha256 = st.Size, st.SHA256
+			r.size, r.sha256, r.stat = st.Size, st.SHA256, st
 			r.mode = e.normalizedMode(fi.Mode()&0o111 != 0)
 		case e.Type == TypeFile:
 			s := sha256.Sum256(e.Data)
@@ -311,6 +311,7 @@ func statOf(fi fs.FileInfo) statRecord {
 	st := statRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode())}
 	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
 		st.Inode = s.Ino
+		st.ChangeTime = changeTime(s)
 	}
 	return st
 }

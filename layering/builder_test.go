@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
@@ -211,8 +212,43 @@ func TestCacheHitsAndMisses(t *testing.T) {
 }
 
 // TestStatFastPathReadsNoContent shows that an unchanged stat is trusted:
-// content rewritten in place with the same size, inode and mtime is not read.
+// the content hash comes from the stat record, the file is not read. (The
+// record is doctored here so that a read would show.)
 func TestStatFastPathReadsNoContent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	if _, err := b.BuildLayer(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "app/config/app.yaml")
+	recs, _ := filepath.Glob(filepath.Join(b.cache.Dir(), "stat", "*.json"))
+	for _, rec := range recs {
+		var m map[string]statRecord
+		raw, _ := os.ReadFile(rec)
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		r := m[p]
+		r.SHA256 = strings.Repeat("0", 64)
+		m[p] = r
+		raw, _ = json.Marshal(m)
+		os.WriteFile(rec, raw, 0o644)
+	}
+	again, err := b.BuildLayer(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Cached {
+		t.Errorf("the file was read again despite an unchanged stat: %+v", again)
+	}
+}
+
+// TestRewriteUnderRestoredMtime: content rewritten in place with the same
+// size, inode and mtime still moves the ctime, which the kernel sets and no
+// one can set back; the layer is built anew.
+func TestRewriteUnderRestoredMtime(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	l := project(t, dir, time.Now())
@@ -234,8 +270,8 @@ func TestStatFastPathReadsNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Cached || again.Digest != first.Digest {
-		t.Errorf("with an unchanged stat the file was read again: %+v", again)
+	if again.Cached || again.Digest == first.Digest {
+		t.Errorf("a rewrite under a restored mtime went unseen: %+v", again)
 	}
 }
 
@@ -320,6 +356,28 @@ func TestMissingSourceNamesFile(t *testing.T) {
 	_, err := newBuilder(t).BuildLayer(context.Background(), l)
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/file") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestChangeAfterKeyingFails: a file written to between keying and copying
+// fails the layer rather than putting new content under the old key.
+func TestChangeAfterKeyingFails(t *testing.T) {
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	entries, _, err := b.resolve(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "app/config/app.yaml")
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("port: 9999\n") // same size
+	f.Close()
+	if _, err := b.write(entries, nil); err == nil || !strings.Contains(err.Error(), "changed while the layer was being written") {
+		t.Errorf("write after a change: %v", err)
 	}
 }
 

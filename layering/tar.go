@@ -2,8 +2,6 @@ package layering
 
 import (
 	"archive/tar"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,7 +22,8 @@ type resolved struct {
 	Entry
 	mode   fs.FileMode
 	size   int64
-	sha256 string // hex of the content, files only
+	sha256 string     // hex of the content, files only
+	stat   statRecord // of a source file, when it was keyed
 }
 
 // expand adds the missing parent directories of entries and sorts the result.
@@ -59,9 +58,9 @@ func expand(es []resolved) []resolved {
 
 // writeTar writes the entries, already expanded and sorted, as a reproducible
 // tar stream: fixed times, numeric owners with no names, normalised modes, and
-// no access or change times. File content is hashed again while it is copied,
-// so a file that changed after it was keyed fails the build instead of putting
-// content under the wrong cache key.
+// no access or change times. A source file is stat'ed again once copied: one
+// that changed after it was keyed (its size, mtime, ctime or inode moved)
+// fails the build instead of putting content under the wrong cache key.
 func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	tw := tar.NewWriter(w)
 	mt := modTime.Truncate(time.Second)
@@ -106,23 +105,24 @@ func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 }
 
 func copyContent(w io.Writer, e resolved) error {
-	h := sha256.New()
 	if e.Source == "" {
-		if _, err := w.Write(e.Data); err != nil {
-			return err
-		}
-		return nil
+		_, err := w.Write(e.Data)
+		return err
 	}
 	f, err := os.Open(e.Source)
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
 	defer f.Close()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, e.size))
+	n, err := io.Copy(w, io.LimitReader(f, e.size))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
-	if n != e.size || hex.EncodeToString(h.Sum(nil)) != e.sha256 {
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", e.Source, err)
+	}
+	if n != e.size || !statOf(fi).same(e.stat) {
 		return fmt.Errorf("%s changed while the layer was being written; build again", e.Source)
 	}
 	return nil
