@@ -40,6 +40,8 @@ type Registry struct {
 	http          *http.Client
 	streamed      map[string]*uploadSession // by layer digest
 	configSession *uploadSession
+	spare         *uploadSession // opened for the first layer streamed
+	releasing     sync.WaitGroup
 }
 
 // uploadRecorder notes the blobs a push uploads or mounts, from the
@@ -195,6 +197,7 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 		if _, err := p.httpClient(ctx); err != nil {
 			return fmt.Errorf("pushing to %s: %w", p.ref.Context(), err)
 		}
+		p.openSessions(ctx)
 	}
 	if err := p.upload(ctx, c, layers, v1.Hash{}); err != nil {
 		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), err)
@@ -269,7 +272,12 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
 	}
-	defer p.dropSessions()
+	config, err := img.ConfigName()
+	if err != nil {
+		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+	}
+	p.releaseSessions(ctx, p.pushed.has(config.String()))
+	defer p.releaseSessions(ctx, true)
 	for attempt := 0; ; attempt++ {
 		c, err := p.pusher(ctx)
 		if err != nil {
@@ -352,4 +360,7 @@ func blobsLost(err error) bool {
 }
 
 // Close implements Interface.
-func (p *Registry) Close() error { return nil }
+func (p *Registry) Close() error {
+	p.releasing.Wait()
+	return nil
+}

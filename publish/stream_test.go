@@ -123,3 +123,38 @@ func TestNoStreamIntoUnknownRepository(t *testing.T) {
 		t.Errorf("stream into an unknown repository: %v", s)
 	}
 }
+
+// Uploads opened while the program compiled are used by a build that writes
+// a layer anew and given back by one that does not.
+func TestOpenedUploadsUsedOrGivenBack(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ref := host + "/app:dev"
+	ctx := context.Background()
+	for _, change := range []bool{true, false} {
+		p, err := NewRegistry(ref, Options{PushedDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Prepare(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		img := first
+		if change {
+			img = streamLayer(t, p, first, nil)
+		}
+		reg.take()
+		if _, err := p.Publish(ctx, img); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		reqs := reg.take()
+		deletes, posts := count(reqs, "DELETE", "/blobs/uploads/"), count(reqs, "POST", "/blobs/uploads/")
+		if change && (deletes != 0 || posts != 0) {
+			t.Errorf("change: want the opened uploads used, no new one and none given back: %q", reqs)
+		}
+		if !change && deletes != 2 {
+			t.Errorf("no change: want both opened uploads given back: %q", reqs)
+		}
+		checkTag(t, ref, img)
+	}
+}
