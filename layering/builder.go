@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -174,9 +175,29 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 			return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, nil
 		}
 	}
+	// A file touched while the layer is written (concurrent builds on one
+	// cache relink the same binary, with the same content) has the layer
+	// keyed and written again, this time checking the content it copies
+	// rather than the file's stat.
+	blob, err := b.buildKeyed(ctx, l, vouched, start, false)
+	if errors.Is(err, errChanged) {
+		blob, err = b.buildKeyed(ctx, l, vouched, start, true)
+	}
+	return blob, err
+}
+
+// errChanged is a source file that changed between keying and copying.
+var errChanged = errors.New("changed while the layer was being written; build again")
+
+// buildKeyed keys the layer from its files and finds it in the cache or
+// writes it.
+func (b *Builder) buildKeyed(ctx context.Context, l Layer, vouched string, start time.Time, rehash bool) (Blob, error) {
 	entries, key, err := b.resolve(l)
 	if err != nil {
 		return Blob{}, err
+	}
+	for i := range entries {
+		entries[i].rehash = rehash
 	}
 	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
 	if r, ok := b.cache.lookupLayer(key); ok {

@@ -359,9 +359,10 @@ func TestMissingSourceNamesFile(t *testing.T) {
 	}
 }
 
-// TestChangeAfterKeyingFails: a file written to between keying and copying
-// fails the layer rather than putting new content under the old key.
-func TestChangeAfterKeyingFails(t *testing.T) {
+// keyedProject keys a test project's layer and returns it with its entries
+// and the path of one of its files.
+func keyedProject(t *testing.T) (*Builder, Layer, []resolved, string) {
+	t.Helper()
 	dir := t.TempDir()
 	l := project(t, dir, time.Now())
 	b := newBuilder(t)
@@ -369,7 +370,13 @@ func TestChangeAfterKeyingFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "app/config/app.yaml")
+	return b, l, entries, filepath.Join(dir, "app/config/app.yaml")
+}
+
+// TestChangeAfterKeyingFails: a file written to between keying and copying
+// fails the layer rather than putting new content under the old key.
+func TestChangeAfterKeyingFails(t *testing.T) {
+	b, _, entries, p := keyedProject(t)
 	f, err := os.OpenFile(p, os.O_WRONLY, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -414,5 +421,30 @@ func TestTee(t *testing.T) {
 		if !fail && !bytes.Equal(tee.buf.Bytes(), want) {
 			t.Errorf("tee got %d bytes, blob has %d", tee.buf.Len(), len(want))
 		}
+	}
+}
+
+// TestSameContentRewrittenWhileWriting: a file rewritten with the same
+// content after keying (concurrent builds relinking one binary) fails the
+// stat check, and passes the content check the layer is written again with.
+func TestSameContentRewrittenWhileWriting(t *testing.T) {
+	b, l, entries, p := keyedProject(t)
+	content, _ := os.ReadFile(p)
+	time.Sleep(10 * time.Millisecond) // a ctime the kernel can tell apart
+	if err := os.WriteFile(p, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.write(entries, nil); !errors.Is(err, errChanged) {
+		t.Errorf("stat check after a rewrite: %v, want errChanged", err)
+	}
+	for i := range entries {
+		entries[i].rehash = true
+	}
+	if _, err := b.write(entries, nil); err != nil {
+		t.Errorf("content check after a rewrite with the same content: %v", err)
+	}
+	// And through BuildLayer, which retries with the content check.
+	if _, err := b.BuildLayer(context.Background(), l); err != nil {
+		t.Error(err)
 	}
 }

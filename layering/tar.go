@@ -2,6 +2,8 @@ package layering
 
 import (
 	"archive/tar"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -24,6 +26,8 @@ type resolved struct {
 	size   int64
 	sha256 string     // hex of the content, files only
 	stat   statRecord // of a source file, when it was keyed
+	// rehash checks a source file's content as it is copied, not its stat.
+	rehash bool
 }
 
 // expand adds the missing parent directories of entries and sorts the result.
@@ -58,9 +62,10 @@ func expand(es []resolved) []resolved {
 
 // writeTar writes the entries, already expanded and sorted, as a reproducible
 // tar stream: fixed times, numeric owners with no names, normalised modes, and
-// no access or change times. A source file is stat'ed again once copied: one
-// that changed after it was keyed (its size, mtime, ctime or inode moved)
-// fails the build instead of putting content under the wrong cache key.
+// no access or change times. A source file is stat'ed again once copied (or,
+// with rehash, its content hashed as it is copied): one that changed after it
+// was keyed fails the build instead of putting content under the wrong cache
+// key.
 func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	tw := tar.NewWriter(w)
 	mt := modTime.Truncate(time.Second)
@@ -114,6 +119,17 @@ func copyContent(w io.Writer, e resolved) error {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
 	defer f.Close()
+	if e.rehash {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, e.size))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", e.Source, err)
+		}
+		if n != e.size || hex.EncodeToString(h.Sum(nil)) != e.sha256 {
+			return fmt.Errorf("%s %w", e.Source, errChanged)
+		}
+		return nil
+	}
 	n, err := io.Copy(w, io.LimitReader(f, e.size))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
@@ -123,7 +139,7 @@ func copyContent(w io.Writer, e resolved) error {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
 	if n != e.size || !statOf(fi).same(e.stat) {
-		return fmt.Errorf("%s changed while the layer was being written; build again", e.Source)
+		return fmt.Errorf("%s %w", e.Source, errChanged)
 	}
 	return nil
 }
