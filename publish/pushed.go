@@ -4,9 +4,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -132,6 +134,47 @@ func (p *pushedBlobs) add(digests []string) error {
 		os.Remove(f.Name())
 	}
 	return werr
+}
+
+// uploadsPath is where uploads opened in the repository and left unused
+// are kept for the next build.
+func (p *pushedBlobs) uploadsPath() string {
+	return strings.TrimSuffix(p.path(), ".json") + ".uploads"
+}
+
+// takeUploads returns the kept uploads and forgets them, so that no other
+// build uses them too: the file is renamed away before it is read.
+func (p *pushedBlobs) takeUploads() []string {
+	if p.dir == "" {
+		return nil
+	}
+	taken := p.uploadsPath() + fmt.Sprintf(".taken-%d", os.Getpid())
+	if os.Rename(p.uploadsPath(), taken) != nil {
+		return nil
+	}
+	defer os.Remove(taken)
+	b, err := os.ReadFile(taken)
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(b))
+}
+
+// keepUpload records an unused upload for the next build. Two builds at
+// once may each keep one; at worst an upload is left for the registry to
+// expire.
+func (p *pushedBlobs) keepUpload(loc string) {
+	if p.dir == "" {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f, err := os.OpenFile(p.uploadsPath(), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return
+	}
+	fmt.Fprintln(f, loc)
+	f.Close()
 }
 
 // forget drops the repository's record: the registry no longer has what it

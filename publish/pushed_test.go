@@ -25,7 +25,7 @@ import (
 // swappableRegistry is an in-memory registry that a test can replace by an
 // empty one at the same address (a wiped registry), counting the requests.
 // Like docker-registry, and unlike ggcr's registry alone, it refuses a
-// manifest whose blobs it does not have.
+// manifest whose blobs it does not have, and tells an upload's state.
 type swappableRegistry struct {
 	mu       sync.Mutex
 	reg      http.Handler
@@ -51,6 +51,12 @@ func (s *swappableRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests = append(s.requests, r.Method+" "+r.URL.Path)
 	reg := s.reg
 	s.mu.Unlock()
+	if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/uploads/") {
+		// The state of an upload, which ggcr's registry does not answer.
+		w.Header().Set("Location", r.URL.String())
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
 		body, _ := io.ReadAll(r.Body)
 		if !blobsPresent(reg, r.URL.Path, body) {

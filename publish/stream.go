@@ -191,26 +191,52 @@ func (p *Registry) StreamLayer(ctx context.Context, layer string) LayerStream {
 	return s
 }
 
-// openSessions opens, unless open already, an upload for the config (a
-// layer written anew means a new config) and a spare one for the first
+// openSessions makes ready, unless ready already, an upload for the config
+// (a layer written anew means a new config) and a spare one for the first
 // layer streamed. Prepare calls it while the program compiles, so that no
 // build waits for a registry to open an upload (the slowest of its answers
-// to a push: 3 to 30 ms for docker-registry). Uploads left unused are given
-// back (releaseSessions).
+// to a push: 3 to 30 ms for docker-registry). Uploads a build left unused
+// are kept for the next (releaseSessions): those are checked (GET) and
+// reused, and only what is missing or no longer valid is opened (POST).
 func (p *Registry) openSessions(ctx context.Context) {
-	open := func() *uploadSession {
+	p.streamMu.Lock()
+	defer p.streamMu.Unlock()
+	if p.configSession != nil {
+		return
+	}
+	kept := p.pushed.takeUploads()
+	ready := func() *uploadSession {
+		var loc string
+		if len(kept) > 0 {
+			loc, kept = kept[0], kept[1:]
+		}
 		s := &uploadSession{done: make(chan struct{})}
 		go func() {
 			defer close(s.done)
+			if loc != "" {
+				if s.location, s.err = p.checkUpload(ctx, loc); s.err == nil {
+					return
+				}
+			}
 			s.location, s.err = p.openUpload(ctx)
 		}()
 		return s
 	}
-	p.streamMu.Lock()
-	defer p.streamMu.Unlock()
-	if p.configSession == nil {
-		p.configSession, p.spare = open(), open()
+	p.configSession, p.spare = ready(), ready()
+}
+
+// checkUpload asks for the state of an upload kept from an earlier build
+// and returns where its bytes go now.
+func (p *Registry) checkUpload(ctx context.Context, loc string) (string, error) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return "", err
 	}
+	next, err := p.send(ctx, http.MethodGet, u, nil, 0, http.StatusNoContent)
+	if next == "" && err == nil {
+		next = loc
+	}
+	return next, err
 }
 
 // httpClient is the authenticated client for the requests ggcr's pusher
@@ -359,11 +385,12 @@ func (p *Registry) uploadStreamed(ctx context.Context, l v1.Layer, isConfig bool
 	return p.commit(ctx, loc, d, last) == nil
 }
 
-// releaseSessions gives back, in the background, the uploads opened for
-// this push that nothing will use: the spare one when no layer took it (the
+// releaseSessions keeps for the next build the uploads opened for this
+// push that nothing will use: the spare one when no layer took it (the
 // layers are written by the time the image is published), the config's
 // when the config is there already (nothing changed), and all that are left
-// once the push is over. Close waits for that, briefly.
+// once the push is over. It records them in the background once they are
+// open; Close waits for that, briefly.
 func (p *Registry) releaseSessions(ctx context.Context, configToo bool) {
 	p.streamMu.Lock()
 	unused := []*uploadSession{p.spare}
@@ -384,9 +411,7 @@ func (p *Registry) releaseSessions(ctx context.Context, configToo bool) {
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			if loc, err := s.wait(ctx); err == nil {
-				if u, err := url.Parse(loc); err == nil {
-					p.send(ctx, http.MethodDelete, u, nil, 0, http.StatusNoContent, http.StatusAccepted, http.StatusOK)
-				}
+				p.pushed.keepUpload(loc)
 			}
 		}()
 	}
