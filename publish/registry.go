@@ -179,9 +179,10 @@ func (p *Registry) registryOptions() transport.Options {
 	return reg
 }
 
-// Prepare implements Preparer: while the application is still compiling, it
-// authenticates and makes sure the base's layers are in the target repository
-// (found there, or mounted from the base's own repository).
+// Prepare implements Preparer: while the layers are written, it
+// authenticates, makes sure the base's layers are in the target repository
+// (found there, or mounted from the base's own repository) and makes uploads
+// ready for streaming.
 func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	c, err := p.pusher(ctx)
 	if err != nil {

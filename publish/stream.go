@@ -127,6 +127,7 @@ type uploadSession struct {
 	done     chan struct{} // closed when location or err is set
 	location string
 	err      error
+	kept     string // the upload an earlier build kept, being checked
 }
 
 func (s *uploadSession) wait(ctx context.Context) (string, error) {
@@ -193,9 +194,9 @@ func (p *Registry) StreamLayer(ctx context.Context, layer string) LayerStream {
 
 // openSessions makes ready, unless ready already, an upload for the config
 // (a layer written anew means a new config) and a spare one for the first
-// layer streamed. Prepare calls it while the program compiles, so that no
-// build waits for a registry to open an upload (the slowest of its answers
-// to a push: 3 to 30 ms for docker-registry). Uploads a build left unused
+// layer streamed. Prepare calls it as layers start to be written, so that a
+// stream waits as little as can be for a registry to open an upload (the
+// slowest of its answers to a push: 3 to 30 ms for docker-registry). Uploads a build left unused
 // are kept for the next (releaseSessions): those are checked (GET) and
 // reused, and only what is missing or no longer valid is opened (POST).
 func (p *Registry) openSessions(ctx context.Context) {
@@ -210,7 +211,7 @@ func (p *Registry) openSessions(ctx context.Context) {
 		if len(kept) > 0 {
 			loc, kept = kept[0], kept[1:]
 		}
-		s := &uploadSession{done: make(chan struct{})}
+		s := &uploadSession{done: make(chan struct{}), kept: loc}
 		go func() {
 			defer close(s.done)
 			if loc != "" {
@@ -408,6 +409,16 @@ func (p *Registry) releaseSessions(ctx context.Context, configToo bool) {
 		p.releasing.Add(1)
 		go func() {
 			defer p.releasing.Done()
+			select {
+			case <-s.done:
+			default:
+				if s.kept != "" {
+					// Still being checked: kept as it was, to be checked
+					// by the next build.
+					p.pushed.keepUpload(s.kept)
+					return
+				}
+			}
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 			defer cancel()
 			if loc, err := s.wait(ctx); err == nil {
