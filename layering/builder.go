@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -179,11 +180,101 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 	// cache relink the same binary, with the same content) has the layer
 	// keyed and written again, this time checking the content it copies
 	// rather than the file's stat.
-	blob, err := b.buildKeyed(ctx, l, vouched, start, false)
+	var blob Blob
+	var err error
+	if vouched != "" {
+		blob, err = b.buildVouched(ctx, l, vouched, start)
+	} else {
+		blob, err = b.buildKeyed(ctx, l, vouched, start, false)
+	}
 	if errors.Is(err, errChanged) {
 		blob, err = b.buildKeyed(ctx, l, vouched, start, true)
 	}
 	return blob, err
+}
+
+// buildVouched builds a layer whose vouched key is new. When its files'
+// stats are all unchanged, their hashes are known and the content key is
+// looked up first (a lockfile rewritten with the same packages). When some
+// changed, a new key and changed files mean new content, almost always: the
+// layer is written without hashing them first, they are hashed as they are
+// copied, in the one read the tar needs, and the content key is recorded
+// afterwards. Should that content be in the cache after all, the blob
+// written is the same one.
+func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, start time.Time) (Blob, error) {
+	entries, stats, err := b.stat(l, true)
+	if err != nil {
+		return Blob{}, err
+	}
+	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
+	if !slices.ContainsFunc(entries, func(r resolved) bool { return r.learn }) {
+		key, err := b.layerKey(entries)
+		if err != nil {
+			return Blob{}, err
+		}
+		if blob, ok := b.found(l, key, vouched); ok {
+			return blob, nil
+		}
+	}
+	r, err := b.writeReporting(ctx, l, entries)
+	if err != nil {
+		return Blob{}, err
+	}
+	b.saveStats(stats, entries)
+	key, err := b.layerKey(entries)
+	if err != nil {
+		return Blob{}, err
+	}
+	return b.recorded(l, r, vouched, key)
+}
+
+// writeReporting writes the layer, through the tee when there is one, and
+// reports it written.
+func (b *Builder) writeReporting(ctx context.Context, l Layer, entries []resolved) (layerRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return layerRecord{}, err
+	}
+	start := time.Now()
+	var tee Tee
+	if b.tee != nil {
+		tee = b.tee(ctx, l.Name)
+	}
+	r, err := b.write(entries, tee)
+	if tee != nil {
+		tee.Done(r.Digest, r.Size, err)
+	}
+	if err != nil {
+		return layerRecord{}, err
+	}
+	b.report(Event{Layer: l.Name, Phase: "compressed", Bytes: r.Size, Elapsed: time.Since(start)})
+	return r, nil
+}
+
+// found looks the layer up by content key, and records a layer found under
+// its vouched key too.
+func (b *Builder) found(l Layer, key, vouched string) (Blob, bool) {
+	r, ok := b.cache.lookupLayer(key)
+	if !ok {
+		return Blob{}, false
+	}
+	if vouched != "" {
+		b.cache.storeLayer(vouched, r)
+	}
+	b.report(Event{Layer: l.Name, Phase: "cached", Bytes: r.Size})
+	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, true
+}
+
+// recorded stores a written layer's records under its keys.
+func (b *Builder) recorded(l Layer, r layerRecord, vouched, key string) (Blob, error) {
+	if vouched != "" {
+		if err := b.cache.storeLayer(vouched, r); err != nil {
+			return Blob{}, err
+		}
+	}
+	if err := b.cache.storeLayer(key, r); err != nil {
+		return Blob{}, err
+	}
+	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest)}, nil
 }
 
 // errChanged is a source file that changed between keying and copying.
@@ -200,38 +291,14 @@ func (b *Builder) buildKeyed(ctx context.Context, l Layer, vouched string, start
 		entries[i].rehash = rehash
 	}
 	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
-	if r, ok := b.cache.lookupLayer(key); ok {
-		if vouched != "" {
-			b.cache.storeLayer(vouched, r)
-		}
-		b.report(Event{Layer: l.Name, Phase: "cached", Bytes: r.Size})
-		return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, nil
+	if blob, ok := b.found(l, key, vouched); ok {
+		return blob, nil
 	}
-	if err := ctx.Err(); err != nil {
-		return Blob{}, err
-	}
-	start = time.Now()
-	var tee Tee
-	if b.tee != nil {
-		tee = b.tee(ctx, l.Name)
-	}
-	r, err := b.write(entries, tee)
-	if tee != nil {
-		tee.Done(r.Digest, r.Size, err)
-	}
+	r, err := b.writeReporting(ctx, l, entries)
 	if err != nil {
 		return Blob{}, err
 	}
-	if vouched != "" {
-		if err := b.cache.storeLayer(vouched, r); err != nil {
-			return Blob{}, err
-		}
-	}
-	if err := b.cache.storeLayer(key, r); err != nil {
-		return Blob{}, err
-	}
-	b.report(Event{Layer: l.Name, Phase: "compressed", Bytes: r.Size, Elapsed: time.Since(start)})
-	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest)}, nil
+	return b.recorded(l, r, vouched, key)
 }
 
 // keyRecord is one entry as it enters the layer key. The source path is not
@@ -250,6 +317,27 @@ type keyRecord struct {
 // resolve stats and hashes the layer's entries, using the stat cache to skip
 // unchanged files, and computes the layer key.
 func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
+	rs, stats, err := b.stat(l, false)
+	if err != nil {
+		return nil, "", err
+	}
+	b.saveStats(stats, rs)
+	key, err := b.layerKey(rs)
+	return rs, key, err
+}
+
+// layerStats are the stat records of a layer's source files, as the cache
+// had them.
+type layerStats struct {
+	key string
+	old map[string]statRecord
+}
+
+// stat resolves the layer's entries: modes, sizes and, unless learn, the
+// content hashes of source files, from the stat cache while a file's stat is
+// unchanged. With learn the hashes are left for the tar writer to take as it
+// copies the files. The entries come back expanded and sorted.
+func (b *Builder) stat(l Layer, learn bool) ([]resolved, *layerStats, error) {
 	var sources []string
 	for _, e := range l.Entries {
 		if e.Type == TypeFile && e.Source != "" {
@@ -262,13 +350,10 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		io.WriteString(sh, s)
 		sh.Write([]byte{0})
 	}
-	statKey := hex.EncodeToString(sh.Sum(nil))
-	var stats map[string]statRecord
+	stats := &layerStats{key: hex.EncodeToString(sh.Sum(nil))}
 	if len(sources) > 0 {
-		stats = b.cache.loadStats(statKey)
+		stats.old = b.cache.loadStats(stats.key)
 	}
-	statsChanged := false
-	fresh := make(map[string]statRecord, len(sources))
 
 	rs := make([]resolved, 0, len(l.Entries))
 	for _, e := range l.Entries {
@@ -277,24 +362,23 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		case e.Type == TypeFile && e.Source != "":
 			fi, err := os.Stat(e.Source)
 			if err != nil {
-				return nil, "", fmt.Errorf("reading %s: %w", e.Source, err)
+				return nil, nil, fmt.Errorf("reading %s: %w", e.Source, err)
 			}
 			if !fi.Mode().IsRegular() {
-				return nil, "", fmt.Errorf("%s is not a regular file", e.Source)
+				return nil, nil, fmt.Errorf("%s is not a regular file", e.Source)
 			}
 			st := statOf(fi)
-			old, ok := stats[e.Source]
-			if ok && old.same(st) {
+			if old, ok := stats.old[e.Source]; ok && old.same(st) {
 				st.SHA256 = old.SHA256
+			} else if learn {
+				r.learn = true
 			} else {
 				sum, err := hashFile(e.Source)
 				if err != nil {
-					return nil, "", err
+					return nil, nil, err
 				}
 				st.SHA256 = sum
-				statsChanged = true
 			}
-			fresh[e.Source] = st
 			r.size, r.sha256, r.stat = st.Size, st.SHA256, st
 			r.mode = e.normalizedMode(fi.Mode()&0o111 != 0)
 		case e.Type == TypeFile:
@@ -306,15 +390,33 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		}
 		rs = append(rs, r)
 	}
-	if len(fresh) != len(stats) {
-		statsChanged = true
-	}
-	if statsChanged && len(sources) > 0 {
-		// The stat cache only saves work; failing to write it must not fail the build.
-		_ = b.cache.storeStats(statKey, fresh)
-	}
+	return expand(rs), stats, nil
+}
 
-	rs = expand(rs)
+// saveStats records the stats and content hashes of the layer's source
+// files when they differ from what the cache had.
+func (b *Builder) saveStats(stats *layerStats, rs []resolved) {
+	fresh := map[string]statRecord{}
+	changed := false
+	for _, r := range rs {
+		if r.Type != TypeFile || r.Source == "" {
+			continue
+		}
+		st := r.stat
+		st.SHA256 = r.sha256
+		fresh[r.Source] = st
+		if old, ok := stats.old[r.Source]; !ok || !old.same(st) || old.SHA256 != st.SHA256 {
+			changed = true
+		}
+	}
+	if len(fresh) > 0 && (changed || len(fresh) != len(stats.old)) {
+		// The stat cache only saves work; failing to write it must not fail the build.
+		_ = b.cache.storeStats(stats.key, fresh)
+	}
+}
+
+// layerKey is the content key of resolved entries.
+func (b *Builder) layerKey(rs []resolved) (string, error) {
 	recs := make([]keyRecord, len(rs))
 	for i, r := range rs {
 		recs[i] = keyRecord{Path: r.Path, Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: r.Linkname, Size: r.size, SHA256: r.sha256}
@@ -326,10 +428,10 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		Entries []keyRecord `json:"e"`
 	}{1, compressorID, b.modTime.Unix(), recs})
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	k := sha256.Sum256(kb)
-	return rs, hex.EncodeToString(k[:]), nil
+	return hex.EncodeToString(k[:]), nil
 }
 
 func statOf(fi fs.FileInfo) statRecord {

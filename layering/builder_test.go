@@ -448,3 +448,52 @@ func TestSameContentRewrittenWhileWriting(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestVouchedKey: a layer vouched for by key is reused without a look at
+// its files; a new key has the layer written with its files hashed as they
+// are copied, and the content key recorded, so the same content under yet
+// another key is found in the cache, and the stat cache learns the hashes.
+func TestVouchedKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	l.Key = "v1"
+	first, err := b.BuildLayer(ctx, l)
+	if err != nil || first.Cached {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	plain := l
+	plain.Key = ""
+	if again, err := b.BuildLayer(ctx, plain); err != nil || !again.Cached || again.Digest != first.Digest {
+		t.Errorf("content key not recorded: %+v %v", again, err)
+	}
+
+	// The files go; the key still stands for them.
+	os.RemoveAll(filepath.Join(dir, "app"))
+	if again, err := b.BuildLayer(ctx, l); err != nil || !again.Cached || again.Digest != first.Digest {
+		t.Errorf("vouched: %+v %v", again, err)
+	}
+
+	// New content under a new key.
+	l = project(t, dir, time.Now())
+	os.WriteFile(filepath.Join(dir, "app/config/app.yaml"), []byte("port: 9\n"), 0o600)
+	l.Key = "v2"
+	second, err := b.BuildLayer(ctx, l)
+	if err != nil || second.Cached || second.Digest == first.Digest {
+		t.Fatalf("new key: %+v %v", second, err)
+	}
+	// The same files under a third key: their stats are unchanged, and the
+	// stat cache learned their hashes as they were copied, so the layer is
+	// found by content without reading them.
+	l.Key = "v3"
+	third, err := b.BuildLayer(ctx, l)
+	if err != nil || !third.Cached || third.Digest != second.Digest {
+		t.Errorf("same content, third key: %+v %v", third, err)
+	}
+	plain = l
+	plain.Key = ""
+	if again, err := b.BuildLayer(ctx, plain); err != nil || !again.Cached || again.Digest != second.Digest {
+		t.Errorf("content key of the learned hashes: %+v %v", again, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -28,6 +29,8 @@ type resolved struct {
 	stat   statRecord // of a source file, when it was keyed
 	// rehash checks a source file's content as it is copied, not its stat.
 	rehash bool
+	// learn takes a source file's content hash as it is copied.
+	learn bool
 }
 
 // expand adds the missing parent directories of entries and sorts the result.
@@ -69,7 +72,8 @@ func expand(es []resolved) []resolved {
 func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	tw := tar.NewWriter(w)
 	mt := modTime.Truncate(time.Second)
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		hdr := &tar.Header{
 			Name:    strings.TrimPrefix(e.Path, "/"),
 			Mode:    int64(e.mode.Perm()),
@@ -109,7 +113,7 @@ func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	return tw.Close()
 }
 
-func copyContent(w io.Writer, e resolved) error {
+func copyContent(w io.Writer, e *resolved) error {
 	if e.Source == "" {
 		_, err := w.Write(e.Data)
 		return err
@@ -130,7 +134,13 @@ func copyContent(w io.Writer, e resolved) error {
 		}
 		return nil
 	}
-	n, err := io.Copy(w, io.LimitReader(f, e.size))
+	var h hash.Hash
+	var dst io.Writer = w
+	if e.learn {
+		h = sha256.New()
+		dst = io.MultiWriter(w, h)
+	}
+	n, err := io.Copy(dst, io.LimitReader(f, e.size))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
@@ -140,6 +150,9 @@ func copyContent(w io.Writer, e resolved) error {
 	}
 	if n != e.size || !statOf(fi).same(e.stat) {
 		return fmt.Errorf("%s %w", e.Source, errChanged)
+	}
+	if e.learn {
+		e.sha256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return nil
 }
