@@ -220,11 +220,13 @@ func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, sta
 	if err != nil {
 		return Blob{}, err
 	}
-	b.saveStats(stats, entries)
 	key, err := b.layerKey(entries)
 	if err != nil {
 		return Blob{}, err
 	}
+	saved := make(chan struct{})
+	go func() { b.saveStats(stats, entries); close(saved) }()
+	defer func() { <-saved }()
 	return b.recorded(l, r, vouched, key)
 }
 
@@ -264,14 +266,20 @@ func (b *Builder) found(l Layer, key, vouched string) (Blob, bool) {
 	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, true
 }
 
-// recorded stores a written layer's records under its keys.
+// recorded stores a written layer's records under its keys, side by side
+// (each is a file written and renamed).
 func (b *Builder) recorded(l Layer, r layerRecord, vouched, key string) (Blob, error) {
-	if vouched != "" {
-		if err := b.cache.storeLayer(vouched, r); err != nil {
-			return Blob{}, err
+	var verr error
+	done := make(chan struct{})
+	go func() {
+		if vouched != "" {
+			verr = b.cache.storeLayer(vouched, r)
 		}
-	}
-	if err := b.cache.storeLayer(key, r); err != nil {
+		close(done)
+	}()
+	err := b.cache.storeLayer(key, r)
+	<-done
+	if err := errors.Join(err, verr); err != nil {
 		return Blob{}, err
 	}
 	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest)}, nil

@@ -36,8 +36,9 @@ type Registry struct {
 	seen   *uploadRecorder
 
 	// Uploads made while the layers were written (stream.go).
-	streamMu      sync.Mutex
+	httpMu        sync.Mutex // held while the client authenticates
 	http          *http.Client
+	streamMu      sync.Mutex
 	streamed      map[string]*uploadSession // by layer digest
 	configSession *uploadSession
 	spare         *uploadSession // opened for the first layer streamed
@@ -193,11 +194,9 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 		return err
 	}
 	if p.pushed.any() {
-		// Layers will be streamed (see StreamLayer): their client
-		// authenticates now, while nothing waits for it.
-		if _, err := p.httpClient(ctx); err != nil {
-			return fmt.Errorf("pushing to %s: %w", p.ref.Context(), err)
-		}
+		// Layers will be streamed (see StreamLayer): their uploads are
+		// made ready, in the background, by a client that authenticates
+		// on the way. Should that fail, the layers go up the ordinary way.
 		p.openSessions(ctx)
 	}
 	if err := p.upload(ctx, c, layers, v1.Hash{}); err != nil {

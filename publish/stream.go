@@ -243,8 +243,8 @@ func (p *Registry) checkUpload(ctx context.Context, loc string) (string, error) 
 // httpClient is the authenticated client for the requests ggcr's pusher
 // does not make (streamed and monolithic uploads), made on first use.
 func (p *Registry) httpClient(ctx context.Context) (*http.Client, error) {
-	p.streamMu.Lock()
-	defer p.streamMu.Unlock()
+	p.httpMu.Lock()
+	defer p.httpMu.Unlock()
 	if p.http == nil {
 		c, err := p.registryOptions().PushClient(ctx, p.ref.Context())
 		if err != nil {
