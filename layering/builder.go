@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"io/fs"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -24,12 +26,16 @@ import (
 // compressorID names the pinned compressor and its settings. It is part of
 // every layer key: changing the compressor (or its version, when that changes
 // its output) must change this string so no cached blob of the old one is reused.
-const compressorID = "gzip/klauspost-pgzip-v1.3.0/level-1/block-1MiB"
+const compressorID = "gzip/klauspost-pgzip-v1.3.0/level-1/block-256KiB"
 
 // compressBlock is pgzip's block size. Blocks are compressed in parallel, each
 // with the previous block's tail as its dictionary; the output depends on the
-// block size (fixed here) and not on how many blocks run at once.
-const compressBlock = 1 << 20
+// block size (fixed here) and not on how many blocks run at once. 256 KiB
+// rather than pgzip's 1 MiB: a 3 MB Go binary makes 12 blocks that keep two
+// cores busy to the end instead of 3 that leave one idle for the last, and
+// the compressed bytes reach a streamed upload in smaller, steadier pieces;
+// the size is the same to within 0.1%.
+const compressBlock = 256 << 10
 
 // Blob is a built layer: a gzip-compressed tar in the cache.
 type Blob struct {
@@ -66,6 +72,18 @@ type Builder struct {
 	modTime  time.Time
 	jobs     int
 	progress func(Event)
+	tee      func(ctx context.Context, layer string) Tee
+}
+
+// Tee receives a copy of a layer's compressed bytes while the layer is
+// written, so they can go on (to a registry, say) before the layer is done.
+// Its Write must not block for long: the compressor waits for it. A Write
+// error abandons the copy but not the layer.
+type Tee interface {
+	io.Writer
+	// Done says how the layer ended: written, with its digest
+	// ("sha256:<hex>") and size, or failed (err not nil).
+	Done(digest string, size int64, err error)
 }
 
 // BuilderOption configures a Builder.
@@ -79,6 +97,12 @@ func WithJobs(n int) BuilderOption { return func(b *Builder) { b.jobs = n } }
 
 // WithProgress sets a function called, possibly concurrently, as layers progress.
 func WithProgress(f func(Event)) BuilderOption { return func(b *Builder) { b.progress = f } }
+
+// WithTee sets a function asked, before each layer is written, for a Tee to
+// copy its compressed bytes to; it may return nil.
+func WithTee(f func(ctx context.Context, layer string) Tee) BuilderOption {
+	return func(b *Builder) { b.tee = f }
+}
 
 // NewBuilder returns a Builder that keeps its layers in cache.
 func NewBuilder(cache *Cache, opts ...BuilderOption) (*Builder, error) {
@@ -153,36 +177,137 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 			return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, nil
 		}
 	}
-	entries, key, err := b.resolve(l)
+	// A file touched while the layer is written (concurrent builds on one
+	// cache relink the same binary, with the same content) has the layer
+	// keyed and written again, this time checking the content it copies
+	// rather than the file's stat.
+	var blob Blob
+	var err error
+	if vouched != "" {
+		blob, err = b.buildVouched(ctx, l, vouched, start)
+	} else {
+		blob, err = b.buildKeyed(ctx, l, vouched, start, false)
+	}
+	if errors.Is(err, errChanged) {
+		blob, err = b.buildKeyed(ctx, l, vouched, start, true)
+	}
+	return blob, err
+}
+
+// buildVouched builds a layer whose vouched key is new. When its files'
+// stats are all unchanged, their hashes are known and the content key is
+// looked up first (a lockfile rewritten with the same packages). When some
+// changed, a new key and changed files mean new content, almost always: the
+// layer is written without hashing them first, they are hashed as they are
+// copied, in the one read the tar needs, and the content key is recorded
+// afterwards. Should that content be in the cache after all, the blob
+// written is the same one.
+func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, start time.Time) (Blob, error) {
+	entries, stats, err := b.stat(l, true)
 	if err != nil {
 		return Blob{}, err
 	}
 	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
-	if r, ok := b.cache.lookupLayer(key); ok {
-		if vouched != "" {
-			b.cache.storeLayer(vouched, r)
+	if !slices.ContainsFunc(entries, func(r resolved) bool { return r.learn }) {
+		key, err := b.layerKey(entries)
+		if err != nil {
+			return Blob{}, err
 		}
-		b.report(Event{Layer: l.Name, Phase: "cached", Bytes: r.Size})
-		return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, nil
+		if blob, ok := b.found(l, key, vouched); ok {
+			return blob, nil
+		}
 	}
-	if err := ctx.Err(); err != nil {
-		return Blob{}, err
-	}
-	start = time.Now()
-	r, err := b.write(entries)
+	r, err := b.writeReporting(ctx, l, entries)
 	if err != nil {
 		return Blob{}, err
 	}
-	if vouched != "" {
-		if err := b.cache.storeLayer(vouched, r); err != nil {
-			return Blob{}, err
-		}
-	}
-	if err := b.cache.storeLayer(key, r); err != nil {
+	key, err := b.layerKey(entries)
+	if err != nil {
 		return Blob{}, err
 	}
+	saved := make(chan struct{})
+	go func() { b.saveStats(stats, entries); close(saved) }()
+	defer func() { <-saved }()
+	return b.recorded(l, r, vouched, key)
+}
+
+// writeReporting writes the layer, through the tee when there is one, and
+// reports it written.
+func (b *Builder) writeReporting(ctx context.Context, l Layer, entries []resolved) (layerRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return layerRecord{}, err
+	}
+	start := time.Now()
+	var tee Tee
+	if b.tee != nil {
+		tee = b.tee(ctx, l.Name)
+	}
+	r, err := b.write(entries, tee)
+	if tee != nil {
+		tee.Done(r.Digest, r.Size, err)
+	}
+	if err != nil {
+		return layerRecord{}, err
+	}
 	b.report(Event{Layer: l.Name, Phase: "compressed", Bytes: r.Size, Elapsed: time.Since(start)})
+	return r, nil
+}
+
+// found looks the layer up by content key, and records a layer found under
+// its vouched key too.
+func (b *Builder) found(l Layer, key, vouched string) (Blob, bool) {
+	r, ok := b.cache.lookupLayer(key)
+	if !ok {
+		return Blob{}, false
+	}
+	if vouched != "" {
+		b.cache.storeLayer(vouched, r)
+	}
+	b.report(Event{Layer: l.Name, Phase: "cached", Bytes: r.Size})
+	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest), Cached: true}, true
+}
+
+// recorded stores a written layer's records under its keys, side by side
+// (each is a file written and renamed).
+func (b *Builder) recorded(l Layer, r layerRecord, vouched, key string) (Blob, error) {
+	var verr error
+	done := make(chan struct{})
+	go func() {
+		if vouched != "" {
+			verr = b.cache.storeLayer(vouched, r)
+		}
+		close(done)
+	}()
+	err := b.cache.storeLayer(key, r)
+	<-done
+	if err := errors.Join(err, verr); err != nil {
+		return Blob{}, err
+	}
 	return Blob{Name: l.Name, Digest: r.Digest, DiffID: r.DiffID, Size: r.Size, Path: b.cache.BlobPath(r.Digest)}, nil
+}
+
+// errChanged is a source file that changed between keying and copying.
+var errChanged = errors.New("changed while the layer was being written; build again")
+
+// buildKeyed keys the layer from its files and finds it in the cache or
+// writes it.
+func (b *Builder) buildKeyed(ctx context.Context, l Layer, vouched string, start time.Time, rehash bool) (Blob, error) {
+	entries, key, err := b.resolve(l)
+	if err != nil {
+		return Blob{}, err
+	}
+	for i := range entries {
+		entries[i].rehash = rehash
+	}
+	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
+	if blob, ok := b.found(l, key, vouched); ok {
+		return blob, nil
+	}
+	r, err := b.writeReporting(ctx, l, entries)
+	if err != nil {
+		return Blob{}, err
+	}
+	return b.recorded(l, r, vouched, key)
 }
 
 // keyRecord is one entry as it enters the layer key. The source path is not
@@ -201,6 +326,27 @@ type keyRecord struct {
 // resolve stats and hashes the layer's entries, using the stat cache to skip
 // unchanged files, and computes the layer key.
 func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
+	rs, stats, err := b.stat(l, false)
+	if err != nil {
+		return nil, "", err
+	}
+	b.saveStats(stats, rs)
+	key, err := b.layerKey(rs)
+	return rs, key, err
+}
+
+// layerStats are the stat records of a layer's source files, as the cache
+// had them.
+type layerStats struct {
+	key string
+	old map[string]statRecord
+}
+
+// stat resolves the layer's entries: modes, sizes and, unless learn, the
+// content hashes of source files, from the stat cache while a file's stat is
+// unchanged. With learn the hashes are left for the tar writer to take as it
+// copies the files. The entries come back expanded and sorted.
+func (b *Builder) stat(l Layer, learn bool) ([]resolved, *layerStats, error) {
 	var sources []string
 	for _, e := range l.Entries {
 		if e.Type == TypeFile && e.Source != "" {
@@ -213,13 +359,10 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		io.WriteString(sh, s)
 		sh.Write([]byte{0})
 	}
-	statKey := hex.EncodeToString(sh.Sum(nil))
-	var stats map[string]statRecord
+	stats := &layerStats{key: hex.EncodeToString(sh.Sum(nil))}
 	if len(sources) > 0 {
-		stats = b.cache.loadStats(statKey)
+		stats.old = b.cache.loadStats(stats.key)
 	}
-	statsChanged := false
-	fresh := make(map[string]statRecord, len(sources))
 
 	rs := make([]resolved, 0, len(l.Entries))
 	for _, e := range l.Entries {
@@ -228,25 +371,24 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		case e.Type == TypeFile && e.Source != "":
 			fi, err := os.Stat(e.Source)
 			if err != nil {
-				return nil, "", fmt.Errorf("reading %s: %w", e.Source, err)
+				return nil, nil, fmt.Errorf("reading %s: %w", e.Source, err)
 			}
 			if !fi.Mode().IsRegular() {
-				return nil, "", fmt.Errorf("%s is not a regular file: images get only regular files, directories and symlinks", e.Source)
+				return nil, nil, fmt.Errorf("%s is not a regular file: images get only regular files, directories and symlinks", e.Source)
 			}
 			st := statOf(fi)
-			old, ok := stats[keyString(e.Source)]
-			if ok && old.Size == st.Size && old.ModTime == st.ModTime && old.Inode == st.Inode && old.Mode == st.Mode {
+			if old, ok := stats.old[keyString(e.Source)]; ok && old.same(st) {
 				st.SHA256 = old.SHA256
+			} else if learn {
+				r.learn = true
 			} else {
 				sum, err := hashFile(e.Source)
 				if err != nil {
-					return nil, "", err
+					return nil, nil, err
 				}
 				st.SHA256 = sum
-				statsChanged = true
 			}
-			fresh[keyString(e.Source)] = st
-			r.size, r.sha256 = st.Size, st.SHA256
+			r.size, r.sha256, r.stat = st.Size, st.SHA256, st
 			r.mode = e.normalizedMode(fi.Mode()&0o111 != 0)
 		case e.Type == TypeFile:
 			s := sha256.Sum256(e.Data)
@@ -257,15 +399,33 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		}
 		rs = append(rs, r)
 	}
-	if len(fresh) != len(stats) {
-		statsChanged = true
-	}
-	if statsChanged && len(sources) > 0 {
-		// The stat cache only saves work; failing to write it must not fail the build.
-		_ = b.cache.storeStats(statKey, fresh)
-	}
+	return expand(rs), stats, nil
+}
 
-	rs = expand(rs)
+// saveStats records the stats and content hashes of the layer's source
+// files when they differ from what the cache had.
+func (b *Builder) saveStats(stats *layerStats, rs []resolved) {
+	fresh := map[string]statRecord{}
+	changed := false
+	for _, r := range rs {
+		if r.Type != TypeFile || r.Source == "" {
+			continue
+		}
+		st := r.stat
+		st.SHA256 = r.sha256
+		fresh[keyString(r.Source)] = st
+		if old, ok := stats.old[keyString(r.Source)]; !ok || !old.same(st) || old.SHA256 != st.SHA256 {
+			changed = true
+		}
+	}
+	if len(fresh) > 0 && (changed || len(fresh) != len(stats.old)) {
+		// The stat cache only saves work; failing to write it must not fail the build.
+		_ = b.cache.storeStats(stats.key, fresh)
+	}
+}
+
+// layerKey is the content key of resolved entries.
+func (b *Builder) layerKey(rs []resolved) (string, error) {
 	recs := make([]keyRecord, len(rs))
 	for i, r := range rs {
 		recs[i] = keyRecord{Path: keyString(r.Path), Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: keyString(r.Linkname), Size: r.size, SHA256: r.sha256}
@@ -277,10 +437,10 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		Entries []keyRecord `json:"e"`
 	}{1, compressorID, b.modTime.Unix(), recs})
 	if err != nil {
-		return nil, "", err
+		return "", err
 	}
 	k := sha256.Sum256(kb)
-	return rs, hex.EncodeToString(k[:]), nil
+	return hex.EncodeToString(k[:]), nil
 }
 
 // keyString is s as it enters a JSON key or record. JSON would replace the
@@ -297,6 +457,7 @@ func statOf(fi fs.FileInfo) statRecord {
 	st := statRecord{Size: fi.Size(), ModTime: fi.ModTime().UnixNano(), Mode: uint32(fi.Mode())}
 	if s, ok := fi.Sys().(*syscall.Stat_t); ok {
 		st.Inode = s.Ino
+		st.ChangeTime = changeTime(s)
 	}
 	return st
 }
@@ -314,9 +475,10 @@ func hashFile(p string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// write tars and compresses the entries in one pass into a temp file, hashing
-// both streams on the way, and renames the file to its digest.
-func (b *Builder) write(entries []resolved) (layerRecord, error) {
+// write tars and compresses the entries in one pass into a temp file (and
+// the tee, if any), hashing both streams on the way, and renames the file to
+// its digest.
+func (b *Builder) write(entries []resolved, tee Tee) (layerRecord, error) {
 	f, err := b.cache.tempFile()
 	if err != nil {
 		return layerRecord{}, err
@@ -329,7 +491,11 @@ func (b *Builder) write(entries []resolved) (layerRecord, error) {
 	compressed := &countingHash{h: sha256.New()}
 	// Buffered: the compressor writes in small pieces, and a syscall per piece
 	// cost more than the compression itself.
-	bw := bufio.NewWriterSize(io.MultiWriter(f, compressed), 1<<20)
+	var out io.Writer = io.MultiWriter(f, compressed)
+	if tee != nil {
+		out = io.MultiWriter(f, compressed, &teeWriter{w: tee})
+	}
+	bw := bufio.NewWriterSize(out, 128<<10)
 	zw, err := pgzip.NewWriterLevel(bw, pgzip.BestSpeed)
 	if err != nil {
 		return fail(err)
@@ -393,6 +559,22 @@ func openRegular(p string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// teeWriter keeps a failing tee from failing the layer: after its first
+// error it is written to no more.
+type teeWriter struct {
+	w      io.Writer
+	failed bool
+}
+
+func (t *teeWriter) Write(p []byte) (int, error) {
+	if !t.failed {
+		if _, err := t.w.Write(p); err != nil {
+			t.failed = true
+		}
+	}
+	return len(p), nil
 }
 
 type countingHash struct {

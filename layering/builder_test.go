@@ -2,7 +2,10 @@ package layering
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"io"
 	"os"
 	"path"
@@ -210,8 +213,43 @@ func TestCacheHitsAndMisses(t *testing.T) {
 }
 
 // TestStatFastPathReadsNoContent shows that an unchanged stat is trusted:
-// content rewritten in place with the same size, inode and mtime is not read.
+// the content hash comes from the stat record, the file is not read. (The
+// record is doctored here so that a read would show.)
 func TestStatFastPathReadsNoContent(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	if _, err := b.BuildLayer(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "app/config/app.yaml")
+	recs, _ := filepath.Glob(filepath.Join(b.cache.Dir(), "stat", "*.json"))
+	for _, rec := range recs {
+		var m map[string]statRecord
+		raw, _ := os.ReadFile(rec)
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		r := m[p]
+		r.SHA256 = strings.Repeat("0", 64)
+		m[p] = r
+		raw, _ = json.Marshal(m)
+		os.WriteFile(rec, raw, 0o644)
+	}
+	again, err := b.BuildLayer(ctx, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Cached {
+		t.Errorf("the file was read again despite an unchanged stat: %+v", again)
+	}
+}
+
+// TestRewriteUnderRestoredMtime: content rewritten in place with the same
+// size, inode and mtime still moves the ctime, which the kernel sets and no
+// one can set back; the layer is built anew.
+func TestRewriteUnderRestoredMtime(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	l := project(t, dir, time.Now())
@@ -233,8 +271,8 @@ func TestStatFastPathReadsNoContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !again.Cached || again.Digest != first.Digest {
-		t.Errorf("with an unchanged stat the file was read again: %+v", again)
+	if again.Cached || again.Digest == first.Digest {
+		t.Errorf("a rewrite under a restored mtime went unseen: %+v", again)
 	}
 }
 
@@ -347,5 +385,144 @@ func TestMissingSourceNamesFile(t *testing.T) {
 	_, err := newBuilder(t).BuildLayer(context.Background(), l)
 	if err == nil || !strings.Contains(err.Error(), "/nonexistent/file") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// keyedProject keys a test project's layer and returns it with its entries
+// and the path of one of its files.
+func keyedProject(t *testing.T) (*Builder, Layer, []resolved, string) {
+	t.Helper()
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	entries, _, err := b.resolve(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, l, entries, filepath.Join(dir, "app/config/app.yaml")
+}
+
+// TestChangeAfterKeyingFails: a file written to between keying and copying
+// fails the layer rather than putting new content under the old key.
+func TestChangeAfterKeyingFails(t *testing.T) {
+	b, _, entries, p := keyedProject(t)
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("port: 9999\n") // same size
+	f.Close()
+	if _, err := b.write(entries, nil); err == nil || !strings.Contains(err.Error(), "changed while the layer was being written") {
+		t.Errorf("write after a change: %v", err)
+	}
+}
+
+type recordingTee struct {
+	buf    bytes.Buffer
+	fail   bool
+	digest string
+	err    error
+}
+
+func (r *recordingTee) Write(p []byte) (int, error) {
+	if r.fail {
+		return 0, errors.New("registry went away")
+	}
+	return r.buf.Write(p)
+}
+
+func (r *recordingTee) Done(digest string, size int64, err error) { r.digest, r.err = digest, err }
+
+// TestTee: a tee sees exactly the blob's bytes, and one that fails does not
+// fail the layer.
+func TestTee(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		tee := &recordingTee{fail: fail}
+		b := newBuilder(t, WithTee(func(ctx context.Context, layer string) Tee { return tee }))
+		blob, err := b.BuildLayer(context.Background(), project(t, t.TempDir(), time.Now()))
+		if err != nil {
+			t.Fatalf("tee failing %v: %v", fail, err)
+		}
+		want, _ := os.ReadFile(blob.Path)
+		if tee.digest != blob.Digest || tee.err != nil {
+			t.Errorf("tee failing %v: told %s, %v; want %s", fail, tee.digest, tee.err, blob.Digest)
+		}
+		if !fail && !bytes.Equal(tee.buf.Bytes(), want) {
+			t.Errorf("tee got %d bytes, blob has %d", tee.buf.Len(), len(want))
+		}
+	}
+}
+
+// TestSameContentRewrittenWhileWriting: a file rewritten with the same
+// content after keying (concurrent builds relinking one binary) fails the
+// stat check, and passes the content check the layer is written again with.
+func TestSameContentRewrittenWhileWriting(t *testing.T) {
+	b, l, entries, p := keyedProject(t)
+	content, _ := os.ReadFile(p)
+	time.Sleep(10 * time.Millisecond) // a ctime the kernel can tell apart
+	if err := os.WriteFile(p, content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.write(entries, nil); !errors.Is(err, errChanged) {
+		t.Errorf("stat check after a rewrite: %v, want errChanged", err)
+	}
+	for i := range entries {
+		entries[i].rehash = true
+	}
+	if _, err := b.write(entries, nil); err != nil {
+		t.Errorf("content check after a rewrite with the same content: %v", err)
+	}
+	// And through BuildLayer, which retries with the content check.
+	if _, err := b.BuildLayer(context.Background(), l); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestVouchedKey: a layer vouched for by key is reused without a look at
+// its files; a new key has the layer written with its files hashed as they
+// are copied, and the content key recorded, so the same content under yet
+// another key is found in the cache, and the stat cache learns the hashes.
+func TestVouchedKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l := project(t, dir, time.Now())
+	b := newBuilder(t)
+	l.Key = "v1"
+	first, err := b.BuildLayer(ctx, l)
+	if err != nil || first.Cached {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	plain := l
+	plain.Key = ""
+	if again, err := b.BuildLayer(ctx, plain); err != nil || !again.Cached || again.Digest != first.Digest {
+		t.Errorf("content key not recorded: %+v %v", again, err)
+	}
+
+	// The files go; the key still stands for them.
+	os.RemoveAll(filepath.Join(dir, "app"))
+	if again, err := b.BuildLayer(ctx, l); err != nil || !again.Cached || again.Digest != first.Digest {
+		t.Errorf("vouched: %+v %v", again, err)
+	}
+
+	// New content under a new key.
+	l = project(t, dir, time.Now())
+	os.WriteFile(filepath.Join(dir, "app/config/app.yaml"), []byte("port: 9\n"), 0o600)
+	l.Key = "v2"
+	second, err := b.BuildLayer(ctx, l)
+	if err != nil || second.Cached || second.Digest == first.Digest {
+		t.Fatalf("new key: %+v %v", second, err)
+	}
+	// The same files under a third key: their stats are unchanged, and the
+	// stat cache learned their hashes as they were copied, so the layer is
+	// found by content without reading them.
+	l.Key = "v3"
+	third, err := b.BuildLayer(ctx, l)
+	if err != nil || !third.Cached || third.Digest != second.Digest {
+		t.Errorf("same content, third key: %+v %v", third, err)
+	}
+	plain = l
+	plain.Key = ""
+	if again, err := b.BuildLayer(ctx, plain); err != nil || !again.Cached || again.Digest != second.Digest {
+		t.Errorf("content key of the learned hashes: %+v %v", again, err)
 	}
 }

@@ -112,7 +112,16 @@ type statRecord struct {
 	ModTime int64  `json:"mtime"` // nanoseconds
 	Inode   uint64 `json:"ino"`
 	Mode    uint32 `json:"mode"`
-	SHA256  string `json:"sha256"`
+	// ChangeTime (ctime, nanoseconds) moves on every write and cannot be
+	// set back, unlike the mtime: content changed under a restored mtime
+	// still shows.
+	ChangeTime int64  `json:"ctime"`
+	SHA256     string `json:"sha256"`
+}
+
+// same reports whether two stats of a file show the same content.
+func (r statRecord) same(o statRecord) bool {
+	return r.Size == o.Size && r.ModTime == o.ModTime && r.Inode == o.Inode && r.Mode == o.Mode && r.ChangeTime == o.ChangeTime
 }
 
 func (c *Cache) loadStats(key string) map[string]statRecord {

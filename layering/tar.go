@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
@@ -23,7 +24,12 @@ type resolved struct {
 	Entry
 	mode   fs.FileMode
 	size   int64
-	sha256 string // hex of the content, files only
+	sha256 string     // hex of the content, files only
+	stat   statRecord // of a source file, when it was keyed
+	// rehash checks a source file's content as it is copied, not its stat.
+	rehash bool
+	// learn takes a source file's content hash as it is copied.
+	learn bool
 }
 
 // expand adds the missing parent directories of entries and sorts the result.
@@ -58,13 +64,15 @@ func expand(es []resolved) []resolved {
 
 // writeTar writes the entries, already expanded and sorted, as a reproducible
 // tar stream: fixed times, numeric owners with no names, normalised modes, and
-// no access or change times. File content is hashed again while it is copied,
-// so a file that changed after it was keyed fails the build instead of putting
-// content under the wrong cache key.
+// no access or change times. A source file is stat'ed again once copied (or,
+// with rehash, its content hashed as it is copied): one that changed after it
+// was keyed fails the build instead of putting content under the wrong cache
+// key.
 func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	tw := tar.NewWriter(w)
 	mt := modTime.Truncate(time.Second)
-	for _, e := range entries {
+	for i := range entries {
+		e := &entries[i]
 		hdr := &tar.Header{
 			Name:    strings.TrimPrefix(e.Path, "/"),
 			Mode:    int64(e.mode.Perm()),
@@ -104,25 +112,46 @@ func writeTar(w io.Writer, entries []resolved, modTime time.Time) error {
 	return tw.Close()
 }
 
-func copyContent(w io.Writer, e resolved) error {
-	h := sha256.New()
+func copyContent(w io.Writer, e *resolved) error {
 	if e.Source == "" {
-		if _, err := w.Write(e.Data); err != nil {
-			return err
-		}
-		return nil
+		_, err := w.Write(e.Data)
+		return err
 	}
 	f, err := openRegular(e.Source)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, e.size))
+	if e.rehash {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(f, e.size))
+		if err != nil {
+			return fmt.Errorf("reading %s: %w", e.Source, err)
+		}
+		if n != e.size || hex.EncodeToString(h.Sum(nil)) != e.sha256 {
+			return fmt.Errorf("%s %w", e.Source, errChanged)
+		}
+		return nil
+	}
+	var h hash.Hash
+	var dst io.Writer = w
+	if e.learn {
+		h = sha256.New()
+		dst = io.MultiWriter(w, h)
+	}
+	n, err := io.Copy(dst, io.LimitReader(f, e.size))
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", e.Source, err)
 	}
-	if n != e.size || hex.EncodeToString(h.Sum(nil)) != e.sha256 {
-		return fmt.Errorf("%s changed while the layer was being written; build again", e.Source)
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", e.Source, err)
+	}
+	if n != e.size || !statOf(fi).same(e.stat) {
+		return fmt.Errorf("%s %w", e.Source, errChanged)
+	}
+	if e.learn {
+		e.sha256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return nil
 }

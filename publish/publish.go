@@ -51,6 +51,9 @@ type Options struct {
 	Name string
 	// Uploaded, when set, is told of blob bytes sent to a registry as they go.
 	Uploaded func(n int64)
+	// PushedDir, when set, is where registry pushes record the blobs they
+	// placed in each repository, so later pushes there skip checking them.
+	PushedDir string
 }
 
 // New returns the publisher for an output spec: oci:DIR[:TAG], tar:FILE, or a
@@ -96,6 +99,42 @@ func (m multi) Prepare(ctx context.Context, base v1.Image) error {
 		}
 	}
 	return nil
+}
+
+// StreamLayer implements Streamer for the publishers that do.
+func (m multi) StreamLayer(ctx context.Context, layer string) LayerStream {
+	var ss multiStream
+	for _, p := range m {
+		if st, ok := p.(Streamer); ok {
+			if s := st.StreamLayer(ctx, layer); s != nil {
+				ss = append(ss, s)
+			}
+		}
+	}
+	switch len(ss) {
+	case 0:
+		return nil
+	case 1:
+		return ss[0]
+	}
+	return ss
+}
+
+// multiStream copies a layer to several streams; one that fails is given
+// up, the others go on.
+type multiStream []LayerStream
+
+func (ms multiStream) Write(b []byte) (int, error) {
+	for _, s := range ms {
+		s.Write(b) // a failed stream abandons itself
+	}
+	return len(b), nil
+}
+
+func (ms multiStream) Done(digest string, size int64, err error) {
+	for _, s := range ms {
+		s.Done(digest, size, err)
+	}
 }
 
 func (m multi) Close() error {

@@ -12,37 +12,59 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"golang.org/x/sync/errgroup"
 
-	lbtransport "github.com/langbuild/langbuild/transport"
+	"github.com/langbuild/langbuild/transport"
 )
 
 // Registry pushes to a repository in a registry. Only blobs the registry lacks
 // are uploaded (a HEAD per blob, or a cross-repository mount for the layers of
-// a base in the same registry); the manifest goes last, so a tag never names
-// an image whose blobs are missing.
+// a base in the same registry); blobs an earlier push placed in the
+// repository are not asked about (see pushedBlobs). The manifest goes last, so
+// a tag never names an image whose blobs are missing.
 type Registry struct {
-	ref  name.Tag
-	tags []name.Tag
-	opts Options
+	ref    name.Tag
+	tags   []name.Tag
+	opts   Options
+	pushed *pushedBlobs
 
 	mu     sync.Mutex
 	client *remote.Pusher
 	seen   *uploadRecorder
+
+	// Uploads made while the layers were written (stream.go).
+	httpMu        sync.Mutex // held while the client authenticates
+	http          *http.Client
+	streamMu      sync.Mutex
+	streamed      map[string]*uploadSession // by layer digest
+	configSession *uploadSession
+	spare         *uploadSession // opened for the first layer streamed
+	releasing     sync.WaitGroup
 }
 
 // uploadRecorder notes the blobs a push uploads or mounts, from the
 // registry's answers, so a summary can say which layers moved.
 type uploadRecorder struct {
-	next     http.RoundTripper
 	mu       sync.Mutex
 	written  map[string]bool
 	uploaded func(int64)
 }
 
-func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+// wrap returns rt with the recorder watching its requests.
+func (u *uploadRecorder) wrap(rt http.RoundTripper) http.RoundTripper {
+	return &recordingTransport{next: rt, rec: u}
+}
+
+type recordingTransport struct {
+	next http.RoundTripper
+	rec  *uploadRecorder
+}
+
+func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	u := t.rec
 	if u.uploaded != nil && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut) &&
 		strings.Contains(req.URL.Path, "/blobs/uploads/") {
 		// A copy: the caller may send this request again and must find
@@ -50,7 +72,7 @@ func (u *uploadRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
 		req = req.Clone(req.Context())
 		req.Body = &countingBody{ReadCloser: req.Body, report: u.uploaded}
 	}
-	resp, err := u.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusCreated || !strings.Contains(req.URL.Path, "/blobs/uploads/") {
 		return resp, err
 	}
@@ -106,7 +128,14 @@ func NewRegistry(ref string, opts Options) (*Registry, error) {
 	if err := opts.Registry.CheckHost(tag); err != nil {
 		return nil, err
 	}
-	p := &Registry{ref: tag, opts: opts}
+	p := &Registry{
+		ref:    tag,
+		opts:   opts,
+		pushed: newPushedBlobs(opts.PushedDir, tag.Context().String()),
+		seen:   &uploadRecorder{written: map[string]bool{}, uploaded: opts.Uploaded},
+
+		streamed: map[string]*uploadSession{},
+	}
 	for _, t := range opts.Tags {
 		nt, err := name.NewTag(tag.Context().String()+":"+t, tagOpts(opts)...)
 		if err != nil {
@@ -131,19 +160,7 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.client == nil {
-		if p.seen == nil {
-			p.seen = &uploadRecorder{written: map[string]bool{}, uploaded: p.opts.Uploaded}
-		}
-		reg := p.opts.Registry
-		inner := reg.Wrap
-		reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
-			if inner != nil {
-				rt = inner(rt)
-			}
-			p.seen.next = rt
-			return p.seen
-		}
-		c, err := remote.NewPusher(reg.Remote(ctx)...)
+		c, err := remote.NewPusher(p.registryOptions().Remote(ctx)...)
 		if err != nil {
 			return nil, err
 		}
@@ -152,9 +169,24 @@ func (p *Registry) pusher(ctx context.Context) (*remote.Pusher, error) {
 	return p.client, nil
 }
 
-// Prepare implements Preparer: while the application is still compiling, it
-// authenticates and makes sure the base's layers are in the target repository
-// (found there, or mounted from the base's own repository).
+// registryOptions are the registry settings with the upload recorder
+// watching every request.
+func (p *Registry) registryOptions() transport.Options {
+	reg := p.opts.Registry
+	inner := reg.Wrap
+	reg.Wrap = func(rt http.RoundTripper) http.RoundTripper {
+		if inner != nil {
+			rt = inner(rt)
+		}
+		return p.seen.wrap(rt)
+	}
+	return reg
+}
+
+// Prepare implements Preparer: while the layers are written, it
+// authenticates, makes sure the base's layers are in the target repository
+// (found there, or mounted from the base's own repository) and makes uploads
+// ready for streaming.
 func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	c, err := p.pusher(ctx)
 	if err != nil {
@@ -164,14 +196,73 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	for _, l := range layers {
-		g.Go(func() error { return c.Upload(ctx, p.ref.Context(), l) })
+	if p.pushed.any() {
+		// Layers will be streamed (see StreamLayer): their uploads are
+		// made ready, in the background, by a client that authenticates
+		// on the way. Should that fail, the layers go up the ordinary way.
+		p.openSessions(ctx)
 	}
-	if err := g.Wait(); err != nil {
-		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), lbtransport.Brief(err))
+	if err := p.upload(ctx, c, layers, v1.Hash{}); err != nil {
+		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), transport.Brief(err))
+	}
+	if len(layers) > 0 {
+		// Even when every base layer was placed before, one check (a HEAD)
+		// authenticates and opens a connection while nothing waits for it.
+		if err := c.Upload(ctx, p.ref.Context(), layers[0]); err != nil {
+			return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), transport.Brief(err))
+		}
 	}
 	return nil
+}
+
+// upload places the blobs in the repository, but for those an earlier push
+// placed there. A blob streamed while it was written (or the config, whose
+// upload was opened meanwhile) needs only its upload completed; should that
+// fail, it is uploaded the ordinary way.
+func (p *Registry) upload(ctx context.Context, c *remote.Pusher, blobs []v1.Layer, config v1.Hash) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(p.opts.Registry.UploadJobs())
+	for _, l := range blobs {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		if p.pushed.has(d.String()) {
+			continue
+		}
+		g.Go(func() error {
+			if p.uploadStreamed(ctx, l, d == config) {
+				return nil
+			}
+			return c.Upload(ctx, p.ref.Context(), l)
+		})
+	}
+	return g.Wait()
+}
+
+// push uploads the blobs the repository lacks and puts the manifest. When
+// every blob was placed before, the image may be there already: ggcr's Push
+// asks for the tag first and puts nothing when it names this image.
+func (p *Registry) push(ctx context.Context, c *remote.Pusher, img v1.Image, blobs []v1.Layer) error {
+	fresh := false
+	for _, l := range blobs {
+		d, err := l.Digest()
+		if err != nil {
+			return err
+		}
+		fresh = fresh || !p.pushed.has(d.String())
+	}
+	if !fresh {
+		return c.Push(ctx, p.ref, img)
+	}
+	config, err := img.ConfigName()
+	if err != nil {
+		return err
+	}
+	if err := p.upload(ctx, c, blobs, config); err != nil {
+		return err
+	}
+	return c.Put(ctx, p.ref, img)
 }
 
 // Publish implements Interface.
@@ -180,33 +271,57 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	blobs, err := imageBlobs(img)
+	if err != nil {
+		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+	}
+	config, err := img.ConfigName()
+	if err != nil {
+		return Result{}, fmt.Errorf("pushing %s: %w", p.ref, err)
+	}
+	p.releaseSessions(ctx, p.pushed.has(config.String()))
+	defer p.releaseSessions(ctx, true)
 	for attempt := 0; ; attempt++ {
 		c, err := p.pusher(ctx)
 		if err != nil {
-			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, lbtransport.Brief(err))
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, transport.Brief(err))
 		}
-		err = c.Push(ctx, p.ref, img)
+		if attempt == 0 {
+			err = p.push(ctx, c, img, blobs)
+		} else {
+			err = c.Push(ctx, p.ref, img)
+		}
 		if err == nil {
 			break
 		}
 		if attempt >= 2 || !blobsLost(err) || ctx.Err() != nil {
-			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, lbtransport.Brief(err))
+			return Result{}, fmt.Errorf("pushing %s: %w", p.ref, transport.Brief(err))
 		}
-		// The registry lost or mangled a blob (concurrent pushes of the same
-		// blob race in some registries): push again with a fresh client,
-		// which checks every blob anew. The manifest was refused, so no tag
-		// names the incomplete image meanwhile.
+		// The registry lost or mangled a blob: it was wiped or replaced
+		// since the record of pushed blobs was written, or concurrent
+		// pushes of the same blob raced. Forget the record and push again
+		// with a fresh client, which checks every blob anew. The manifest
+		// was refused, so no tag names the incomplete image meanwhile.
+		p.pushed.forget()
 		p.mu.Lock()
 		p.client = nil
 		p.mu.Unlock()
 	}
+	var ds []string
+	for _, l := range blobs {
+		d, _ := l.Digest()
+		ds = append(ds, d.String())
+	}
+	// The record only saves checks; failing to write it fails nothing.
+	_ = p.pushed.add(ds)
 	c, err := p.pusher(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	for _, t := range p.tags {
-		if err := c.Push(ctx, t, img); err != nil {
-			return Result{}, fmt.Errorf("tagging %s: %w", t, lbtransport.Brief(err))
+		// The image is in the repository now: only the tag is put.
+		if err := c.Put(ctx, t, img); err != nil {
+			return Result{}, fmt.Errorf("tagging %s: %w", t, transport.Brief(err))
 		}
 	}
 	return Result{
@@ -216,17 +331,31 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 	}, nil
 }
 
+// imageBlobs lists the image's layers and its config, the blobs its
+// manifest refers to.
+func imageBlobs(img v1.Image) ([]v1.Layer, error) {
+	ls, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := partial.ConfigLayer(img)
+	if err != nil {
+		return nil, err
+	}
+	return append(ls, cl), nil
+}
+
 // blobsLost reports a refusal that a fresh push can mend: the registry does
 // not have, or did not accept, a blob the manifest needs.
 func blobsLost(err error) bool {
-	var te *transport.Error
+	var te *ggcrtransport.Error
 	if !errors.As(err, &te) {
 		return false
 	}
 	for _, d := range te.Errors {
 		switch d.Code {
-		case transport.ManifestBlobUnknownErrorCode, transport.BlobUnknownErrorCode, transport.DigestInvalidErrorCode,
-			transport.BlobUploadUnknownErrorCode, transport.BlobUploadInvalidErrorCode:
+		case ggcrtransport.ManifestBlobUnknownErrorCode, ggcrtransport.BlobUnknownErrorCode, ggcrtransport.DigestInvalidErrorCode,
+			ggcrtransport.BlobUploadUnknownErrorCode, ggcrtransport.BlobUploadInvalidErrorCode:
 			return true
 		}
 	}
@@ -234,4 +363,7 @@ func blobsLost(err error) bool {
 }
 
 // Close implements Interface.
-func (p *Registry) Close() error { return nil }
+func (p *Registry) Close() error {
+	p.releasing.Wait()
+	return nil
+}

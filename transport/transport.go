@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	ggcrtransport "github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // Options are the registry settings shared by every registry call.
@@ -69,28 +70,54 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 	if retries < 0 {
 		retries = 0
 	}
-	jobs := o.Jobs
-	if jobs == 0 {
-		jobs = 4
-	}
-	kc := o.Keychain
-	if kc == nil {
-		kc = authn.DefaultKeychain
-	}
-	var rt http.RoundTripper = o.httpTransport()
-	if o.Wrap != nil {
-		rt = o.Wrap(rt)
-	}
-	rt = rewinder{rt}
 	opts := []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(kc),
-		remote.WithTransport(rt),
-		remote.WithJobs(jobs),
+		remote.WithAuthFromKeychain(o.keychain()),
+		remote.WithTransport(o.RoundTripper()),
+		remote.WithJobs(o.UploadJobs()),
 		remote.WithUserAgent("langbuild"),
 		remote.WithRetryBackoff(backoff(retries)),
 	}
 	return append(opts, extra...)
+}
+
+func (o Options) keychain() authn.Keychain {
+	if o.Keychain == nil {
+		return authn.DefaultKeychain
+	}
+	return o.Keychain
+}
+
+// RoundTripper is the HTTP transport for these settings (timeouts, TLS,
+// Wrap, bodies that can be sent again), without authentication or retries.
+func (o Options) RoundTripper() http.RoundTripper {
+	var rt http.RoundTripper = o.httpTransport()
+	if o.Wrap != nil {
+		rt = o.Wrap(rt)
+	}
+	return rewinder{rt}
+}
+
+// PushClient returns an HTTP client authenticated to push to repo, for the
+// requests go-containerregistry does not make itself.
+func (o Options) PushClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
+	auth, err := authn.Resolve(ctx, o.keychain(), repo)
+	if err != nil {
+		return nil, fmt.Errorf("credentials for %s: %w", repo, err)
+	}
+	rt, err := ggcrtransport.NewWithContext(ctx, repo.Registry, auth, o.RoundTripper(), []string{repo.Scope(ggcrtransport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: ggcrtransport.NewUserAgent(rt, "langbuild")}, nil
+}
+
+// UploadJobs is how many blobs are uploaded at once: Jobs, or 4.
+func (o Options) UploadJobs() int {
+	if o.Jobs > 0 {
+		return o.Jobs
+	}
+	return 4
 }
 
 // backoff waits 0.3 s before the first retry and three times longer before

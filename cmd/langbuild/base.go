@@ -119,7 +119,7 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 			if err != nil {
 				return err
 			}
-			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset})
+			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg, Name: "langbuild/base:" + preset}, cache)
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +78,7 @@ The image reference, pinned by digest, is printed on stdout.`,
 				events = &jsonEvents{w: stderr}
 				uploaded = events.uploaded
 			}
-			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded})
+			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name, Uploaded: uploaded}, opts.Cache)
 			if err != nil {
 				return err
 			}
@@ -182,8 +183,10 @@ func size(n int64) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-// publishers makes the publisher for every --output, combined.
-func publishers(outputs []string, o publish.Options) (publish.Interface, error) {
+// publishers makes the publisher for every --output, combined. Registry
+// pushes keep their record of pushed blobs in the cache.
+func publishers(outputs []string, o publish.Options, cache *layering.Cache) (publish.Interface, error) {
+	o.PushedDir = filepath.Join(cache.Dir(), "pushed")
 	var pubs []publish.Interface
 	for _, out := range outputs {
 		p, err := publish.New(out, o)

@@ -74,7 +74,7 @@ blobs the registry lacks are uploaded.`,
 					return err
 				}
 			}
-			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg})
+			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg}, cache)
 			if err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 			}
 			// One publisher for the session: blobs it pushed once are not
 			// asked about again.
-			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name})
+			pub, err := publishers(f.outputs, publish.Options{Tags: f.tags, Registry: opts.Registry, Name: f.name}, opts.Cache)
 			if err != nil {
 				return err
 			}

@@ -116,12 +116,16 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		return nil, err
 	}
 	bin := AppDir + "/" + name
+	binLayer := layering.Layer{Name: "go binary, at " + bin, Entries: []layering.Entry{
+		{Path: bin, Type: layering.TypeFile, Source: out, Mode: 0o755},
+	}}
+	if id := buildID(out); id != "" && !opts.PlanOnly {
+		binLayer.Key = "go-binary/v1\x00" + id + "\x00" + bin + "\x000755"
+	}
 	return &layering.Plan{
 		Layers: []layering.Layer{
 			{Name: "static assets (kodata), at $" + DataPathEnv, Entries: assets},
-			{Name: "go binary, at " + bin, Entries: []layering.Entry{
-				{Path: bin, Type: layering.TypeFile, Source: out, Mode: 0o755},
-			}},
+			binLayer,
 		},
 		Config: layering.Config{
 			Entrypoint: []string{bin},

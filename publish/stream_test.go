@@ -1,0 +1,163 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+)
+
+// streamLayer copies a new random layer into the publisher's stream, in
+// pieces, as the layer builder would while compressing, and returns the
+// image with it added.
+func streamLayer(t *testing.T, p *Registry, base v1.Image, fail error) v1.Image {
+	t.Helper()
+	l, err := random.Layer(3000, "application/vnd.oci.image.layer.v1.tar+gzip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := p.StreamLayer(context.Background(), "binary")
+	if s == nil {
+		t.Fatal("no stream into a repository pushed to before")
+	}
+	rc, _ := l.Compressed()
+	b, _ := io.ReadAll(rc)
+	for len(b) > 0 {
+		n := min(len(b), 700)
+		s.Write(b[:n])
+		b = b[n:]
+	}
+	d, _ := l.Digest()
+	size, _ := l.Size()
+	s.Done(d.String(), size, fail)
+	img, err := mutate.AppendLayers(base, l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// A layer streamed while it was written is committed with one PUT; the
+// config goes in one PUT into an upload opened meanwhile; nothing is asked
+// about first.
+func TestStreamedLayer(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ref := host + "/app:dev"
+	p, err := NewRegistry(ref, Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.take()
+	second := streamLayer(t, p, first, nil)
+	res, err := p.Publish(context.Background(), second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := reg.take()
+	if count(reqs, "HEAD", "/blobs/") != 0 || count(reqs, "POST", "/blobs/uploads/") != 2 ||
+		count(reqs, "PATCH", "/blobs/uploads/") != 1 || count(reqs, "PUT", "/blobs/uploads/") != 2 || len(res.Written) != 2 {
+		t.Errorf("want 2 POSTs, 1 PATCH (the layer), 2 PUTs (layer and config) and no HEAD; written %v, requests %q", res.Written, reqs)
+	}
+	checkTag(t, ref, second)
+}
+
+// A stream that failed (the layer failed, or the registry refused the
+// upload) leaves the blob to the ordinary upload.
+func TestStreamFailures(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		layer  error
+		refuse string // a request the registry refuses
+	}{
+		{name: "layer failed", layer: errors.New("disk full")},
+		{name: "PATCH refused", refuse: "PATCH"},
+		{name: "commit refused", refuse: "PUT /v2/app/blobs/uploads/"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, host, dir, first := pushedFirst(t)
+			ref := host + "/app:dev"
+			p, err := NewRegistry(ref, Options{PushedDir: dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var refused atomic.Int32
+			reg.mu.Lock()
+			inner := reg.reg
+			reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tc.refuse != "" && strings.HasPrefix(r.Method+" "+r.URL.Path, tc.refuse) && refused.CompareAndSwap(0, 1) {
+					http.Error(w, `{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"injected"}]}`, http.StatusBadRequest)
+					return
+				}
+				inner.ServeHTTP(w, r)
+			})
+			reg.mu.Unlock()
+			second := streamLayer(t, p, first, tc.layer)
+			if _, err := p.Publish(context.Background(), second); err != nil {
+				t.Fatal(err)
+			}
+			if tc.refuse != "" && refused.Load() != 1 {
+				t.Errorf("the registry was not asked for %s", tc.refuse)
+			}
+			checkTag(t, ref, second)
+		})
+	}
+}
+
+// Into a repository this cache never pushed to, nothing is streamed: a
+// layer written anew may be there already, and a check costs less than an
+// upload.
+func TestNoStreamIntoUnknownRepository(t *testing.T) {
+	_, host, dir, _ := pushedFirst(t)
+	p, err := NewRegistry(host+"/other:dev", Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := p.StreamLayer(context.Background(), "binary"); s != nil {
+		t.Errorf("stream into an unknown repository: %v", s)
+	}
+}
+
+// Uploads opened while the program compiled and left unused by a build
+// that wrote no layer anew are kept for the next build, which checks them
+// and streams into them instead of opening new ones.
+func TestOpenedUploadsKeptForTheNextBuild(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ref := host + "/app:dev"
+	ctx := context.Background()
+	build := func(change bool) (v1.Image, []string) {
+		t.Helper()
+		p, err := NewRegistry(ref, Options{PushedDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg.take()
+		if err := p.Prepare(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		img := first
+		if change {
+			img = streamLayer(t, p, first, nil)
+		}
+		if _, err := p.Publish(ctx, img); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		checkTag(t, ref, img)
+		return img, reg.take()
+	}
+	_, reqs := build(false)
+	if count(reqs, "POST", "/blobs/uploads/") != 2 || count(reqs, "DELETE", "") != 0 || count(reqs, "PATCH", "") != 0 {
+		t.Errorf("no change: want two uploads opened and kept: %q", reqs)
+	}
+	_, reqs = build(true)
+	if count(reqs, "GET", "/blobs/uploads/") != 2 || count(reqs, "POST", "/blobs/uploads/") != 0 || count(reqs, "PATCH", "") != 1 {
+		t.Errorf("change: want the two kept uploads checked and used, none opened: %q", reqs)
+	}
+}
