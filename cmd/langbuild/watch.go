@@ -91,7 +91,11 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 				return nil
 			}
 			changed := func(rel string) { fmt.Fprintln(stderr, "changed: "+rel) }
-			err = devloop.Run(ctx, devloop.Options{Dir: projectRoot(opts.Dir), Skip: skipForWatch, Debounce: debounce, Changed: changed}, build)
+			root := projectRoot(opts.Dir)
+			_, err = os.Stat(filepath.Join(root, "pom.xml"))
+			maven := err == nil
+			skip := func(rel string, isDir bool) bool { return skipForWatch(rel, isDir, maven) }
+			err = devloop.Run(ctx, devloop.Options{Dir: root, Skip: skip, Debounce: debounce, Changed: changed}, build)
 			if errors.Is(err, context.Canceled) {
 				return nil
 			}
@@ -110,14 +114,21 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 
 // skipForWatch ignores what does not feed a build: VCS data, editors' files,
 // langbuild's own output, dependencies below node_modules (the lockfile
-// tells when they change), and Maven's target except the compiled classes.
-func skipForWatch(rel string, isDir bool) bool {
+// tells when they change), and for Maven projects the target directory
+// except the compiled classes, and the sources (the build reads what the
+// compiler made of them) except the extra files' src/main/langbuild and
+// src/main/jib.
+func skipForWatch(rel string, isDir, maven bool) bool {
 	first, rest, _ := strings.Cut(rel, "/")
 	switch first {
 	case ".git", ".idea", ".vscode", ".langbuild", "node_modules", "image":
 		return true
 	case "target":
 		return rel != "target" && !strings.HasPrefix(rest, "classes")
+	case "src":
+		if maven && rel != "src" && rest != "main" && !strings.HasPrefix(rest, "main/langbuild") && !strings.HasPrefix(rest, "main/jib") {
+			return true
+		}
 	}
 	base := path.Base(rel)
 	return strings.HasSuffix(base, "~") || strings.HasPrefix(base, ".#") || strings.HasSuffix(base, ".swp")
