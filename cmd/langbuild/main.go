@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 
@@ -18,6 +19,7 @@ import (
 )
 
 func main() {
+	tuneGC()
 	// LANGBUILD_CPUPROFILE=FILE writes a CPU profile, for work on speed.
 	if f := os.Getenv("LANGBUILD_CPUPROFILE"); f != "" {
 		if out, err := os.Create(f); err == nil {
@@ -81,4 +83,18 @@ func (e *flagError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, args ...any) error {
 	return &flagError{fmt.Errorf(format, args...)}
+}
+
+// tuneGC lets the heap grow further between collections than Go's default:
+// a build is a short process whose garbage is mostly compressor and copy
+// buffers, and on a one-line Go change the default collector cost about 4 ms
+// of the 20 ms spent writing the binary's layer. A soft limit of 1 GiB keeps
+// large builds bounded. GOGC and GOMEMLIMIT, when set, win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(800)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(1 << 30)
+	}
 }
