@@ -22,6 +22,11 @@ import (
 //	stat/<key>.json      stat records (size, mtime, inode -> content hash) of a layer's sources
 //	tmp/                 every write starts here and is renamed into place
 //
+// Other parts of langbuild keep their own subdirectories beside these: work/
+// (analyzers' build outputs and records), debs/ and debian-bases/ (bases built
+// from Debian packages), pushed/ (the publisher's record of the blobs each
+// registry repository holds).
+//
 // Every file is written to tmp/ and renamed, so a killed build or two builds at
 // once can leave stray temp files but never a half-written entry.
 type Cache struct {
