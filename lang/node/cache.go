@@ -197,6 +197,12 @@ func writeRecord(file string, rec depsRecord) {
 		return
 	}
 	os.MkdirAll(filepath.Dir(file), 0o755)
+	// Listings from before the record existed (gob files) are of no use now.
+	if old, _ := filepath.Glob(filepath.Join(filepath.Dir(file), "*.gob")); len(old) > 0 {
+		for _, f := range old {
+			os.Remove(f)
+		}
+	}
 	tmp := fmt.Sprintf("%s.%d.tmp", file, os.Getpid())
 	if os.WriteFile(tmp, b, 0o644) == nil {
 		if os.Rename(tmp, file) != nil {
