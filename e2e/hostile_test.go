@@ -37,7 +37,7 @@ func hostileProject(t *testing.T, parent string) string {
 const names = fs.readdirSync('/app/data', {encoding: 'buffer'}).map(b => b.toString('hex')).sort();
 console.log('names ' + names.join(','));
 console.log('hard ' + fs.readFileSync('/app/data/hard.txt', 'utf8').trim());
-console.log('long ' + fs.readFileSync('/app/data/` + strings.TrimPrefix(long, data+"/") + `/long.txt', 'utf8').trim());
+console.log('long ' + fs.readFileSync('/app/data/`+strings.TrimPrefix(long, data+"/")+`/long.txt', 'utf8').trim());
 console.log('passwd -> ' + fs.readlinkSync('/app/data/passwd'));
 console.log('escape -> ' + fs.readlinkSync('/app/data/escape'));
 `)

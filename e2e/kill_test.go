@@ -36,7 +36,9 @@ func TestKilledAtEachPhase(t *testing.T) {
 	}
 	rounds := []round{
 		{name: "first layer hashed", when: func(e map[string]any) bool { return e["phase"] == "hashed" }},
-		{name: "big layer compressing", when: func(e map[string]any) bool { return e["phase"] == "hashed" && strings.Contains(fmt.Sprint(e["layer"]), "kodata") }},
+		{name: "big layer compressing", when: func(e map[string]any) bool {
+			return e["phase"] == "hashed" && strings.Contains(fmt.Sprint(e["layer"]), "kodata")
+		}},
 		{name: "mid-upload of the big layer", when: func(e map[string]any) bool {
 			n, _ := e["bytes"].(float64)
 			return e["phase"] == "upload" && n > 1<<20

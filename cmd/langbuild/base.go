@@ -11,7 +11,6 @@ import (
 	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/base/debian"
 	"github.com/langbuild/langbuild/lang"
-	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/publish"
 )
 
@@ -106,12 +105,7 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 			if err != nil {
 				return err
 			}
-			if cacheDir == "" {
-				if cacheDir, err = defaultCacheDir(); err != nil {
-					return err
-				}
-			}
-			cache, err := layering.OpenCache(cacheDir)
+			cache, err := openCache(cacheDir)
 			if err != nil {
 				return err
 			}

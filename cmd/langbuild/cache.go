@@ -4,8 +4,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-
-	"github.com/langbuild/langbuild/layering"
 )
 
 func newCache() *cobra.Command {
@@ -16,13 +14,7 @@ func newCache() *cobra.Command {
 		Short: "Check every cached blob against its digest",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if dir == "" {
-				var err error
-				if dir, err = defaultCacheDir(); err != nil {
-					return err
-				}
-			}
-			c, err := layering.OpenCache(dir)
+			c, err := openCache(dir)
 			if err != nil {
 				return err
 			}

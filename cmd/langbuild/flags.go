@@ -104,13 +104,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			cfg.Labels[k] = v
 		}
 	}
-	cacheDir := f.cacheDir
-	if cacheDir == "" {
-		if cacheDir, err = defaultCacheDir(); err != nil {
-			return o, err
-		}
-	}
-	cache, err := layering.OpenCache(cacheDir)
+	cache, err := openCache(f.cacheDir)
 	if err != nil {
 		return o, err
 	}
@@ -183,6 +177,17 @@ func (f *registryFlags) options() (transport.Options, error) {
 		o.RootCAs = pool
 	}
 	return o, nil
+}
+
+// openCache opens the cache in dir, or in the default directory when dir is "".
+func openCache(dir string) (*layering.Cache, error) {
+	if dir == "" {
+		var err error
+		if dir, err = defaultCacheDir(); err != nil {
+			return nil, err
+		}
+	}
+	return layering.OpenCache(dir)
 }
 
 func defaultCacheDir() (string, error) {

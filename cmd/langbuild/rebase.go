@@ -11,7 +11,6 @@ import (
 	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/image"
 	"github.com/langbuild/langbuild/lang"
-	"github.com/langbuild/langbuild/layering"
 	"github.com/langbuild/langbuild/publish"
 )
 
@@ -51,12 +50,7 @@ blobs the registry lacks are uploaded.`,
 			if err != nil {
 				return usageErrorf("--platform: %v", err)
 			}
-			if cacheDir == "" {
-				if cacheDir, err = defaultCacheDir(); err != nil {
-					return err
-				}
-			}
-			cache, err := layering.OpenCache(cacheDir)
+			cache, err := openCache(cacheDir)
 			if err != nil {
 				return err
 			}
