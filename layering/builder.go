@@ -86,6 +86,16 @@ type Tee interface {
 	Done(digest string, size int64, err error)
 }
 
+// A Tee with a Finishing method is told when the layer's last input has gone
+// to the compressor, before the compressor's last blocks are written to it:
+// what it gets after that is the end of the layer, a few hundred KiB at
+// most. (A registry upload ends one request there, so the registry stores
+// what it has while the compressor finishes, and takes the rest with the
+// next.) Finishing is called from another goroutine than Write.
+type finishingTee interface {
+	Finishing()
+}
+
 // BuilderOption configures a Builder.
 type BuilderOption func(*Builder)
 
@@ -203,7 +213,19 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 // afterwards. Should that content be in the cache after all, the blob
 // written is the same one.
 func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, start time.Time) (Blob, error) {
-	entries, stats, err := b.stat(l, true)
+	if l.KeyOnly {
+		entries, _, err := b.stat(l, hashNone)
+		if err != nil {
+			return Blob{}, err
+		}
+		b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
+		r, err := b.writeReporting(ctx, l, entries)
+		if err != nil {
+			return Blob{}, err
+		}
+		return b.recorded(l, r, vouched, "")
+	}
+	entries, stats, err := b.stat(l, hashWhileCopying)
 	if err != nil {
 		return Blob{}, err
 	}
@@ -270,7 +292,7 @@ func (b *Builder) found(l Layer, key, vouched string) (Blob, bool) {
 // recorded stores a written layer's records under its keys, side by side
 // (each is a file written and renamed).
 func (b *Builder) recorded(l Layer, r layerRecord, vouched, key string) (Blob, error) {
-	var verr error
+	var verr, err error
 	done := make(chan struct{})
 	go func() {
 		if vouched != "" {
@@ -278,7 +300,9 @@ func (b *Builder) recorded(l Layer, r layerRecord, vouched, key string) (Blob, e
 		}
 		close(done)
 	}()
-	err := b.cache.storeLayer(key, r)
+	if key != "" {
+		err = b.cache.storeLayer(key, r)
+	}
 	<-done
 	if err := errors.Join(err, verr); err != nil {
 		return Blob{}, err
@@ -326,7 +350,7 @@ type keyRecord struct {
 // resolve stats and hashes the layer's entries, using the stat cache to skip
 // unchanged files, and computes the layer key.
 func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
-	rs, stats, err := b.stat(l, false)
+	rs, stats, err := b.stat(l, hashNow)
 	if err != nil {
 		return nil, "", err
 	}
@@ -342,11 +366,19 @@ type layerStats struct {
 	old map[string]statRecord
 }
 
-// stat resolves the layer's entries: modes, sizes and, unless learn, the
-// content hashes of source files, from the stat cache while a file's stat is
-// unchanged. With learn the hashes are left for the tar writer to take as it
-// copies the files. The entries come back expanded and sorted.
-func (b *Builder) stat(l Layer, learn bool) ([]resolved, *layerStats, error) {
+// hashing says when stat takes the content hashes of changed source files.
+type hashing int
+
+const (
+	hashNow          hashing = iota // read each changed file and hash it
+	hashWhileCopying                // leave it to the tar writer, as it copies the file
+	hashNone                        // no hashes (a KeyOnly layer)
+)
+
+// stat resolves the layer's entries: modes, sizes and the content hashes of
+// source files, from the stat cache while a file's stat is unchanged, and
+// for the others as h says. The entries come back expanded and sorted.
+func (b *Builder) stat(l Layer, h hashing) ([]resolved, *layerStats, error) {
 	var sources []string
 	for _, e := range l.Entries {
 		if e.Type == TypeFile && e.Source != "" {
@@ -360,7 +392,7 @@ func (b *Builder) stat(l Layer, learn bool) ([]resolved, *layerStats, error) {
 		sh.Write([]byte{0})
 	}
 	stats := &layerStats{key: hex.EncodeToString(sh.Sum(nil))}
-	if len(sources) > 0 {
+	if len(sources) > 0 && h != hashNone {
 		stats.old = b.cache.loadStats(stats.key)
 	}
 
@@ -379,9 +411,9 @@ func (b *Builder) stat(l Layer, learn bool) ([]resolved, *layerStats, error) {
 			st := statOf(fi)
 			if old, ok := stats.old[keyString(e.Source)]; ok && old.same(st) {
 				st.SHA256 = old.SHA256
-			} else if learn {
+			} else if h == hashWhileCopying {
 				r.learn = true
-			} else {
+			} else if h == hashNow {
 				sum, err := hashFile(e.Source)
 				if err != nil {
 					return nil, nil, err
@@ -524,6 +556,9 @@ func (b *Builder) write(entries []resolved, tee Tee) (layerRecord, error) {
 	}
 	if err != nil {
 		return fail(err)
+	}
+	if ft, ok := tee.(finishingTee); ok {
+		ft.Finishing()
 	}
 	if err := zw.Close(); err != nil {
 		return fail(err)

@@ -526,3 +526,28 @@ func TestVouchedKey(t *testing.T) {
 		t.Errorf("content key of the learned hashes: %+v %v", again, err)
 	}
 }
+
+// TestKeyOnly: a layer whose key changes with its content (a Go build ID)
+// is written under that key alone, with no content key and no stat
+// records, and found again by the key.
+func TestKeyOnly(t *testing.T) {
+	ctx := context.Background()
+	l := project(t, t.TempDir(), time.Now())
+	b := newBuilder(t)
+	l.Key, l.KeyOnly = "build-id-1", true
+	first, err := b.BuildLayer(ctx, l)
+	if err != nil || first.Cached {
+		t.Fatalf("first: %+v %v", first, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(b.cache.Dir(), "stat")); len(ents) != 0 {
+		t.Errorf("stat records kept for a key-only layer: %v", ents)
+	}
+	plain := l
+	plain.Key, plain.KeyOnly = "", false
+	if again, err := b.BuildLayer(ctx, plain); err != nil || again.Cached || again.Digest != first.Digest {
+		t.Errorf("keyed by content too, or another digest: %+v %v", again, err)
+	}
+	if again, err := b.BuildLayer(ctx, l); err != nil || !again.Cached || again.Digest != first.Digest {
+		t.Errorf("not found by its key: %+v %v", again, err)
+	}
+}

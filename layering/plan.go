@@ -38,6 +38,10 @@ type Layer struct {
 	// layer built before under the same key is reused without reading, or
 	// even statting, its entries. Leave it empty to key on content.
 	Key string `json:"key,omitempty"`
+	// KeyOnly says that Key changes when, and only when, the content does
+	// (a Go build ID): the layer is then not also keyed by its content,
+	// which spares hashing its changed files.
+	KeyOnly bool `json:"keyOnly,omitempty"`
 }
 
 // EntryType says what an Entry is.

@@ -28,6 +28,14 @@ type Preparer interface {
 	Prepare(ctx context.Context, base v1.Image) error
 }
 
+// Warmer is implemented by publishers that can get ready for a push before
+// anything is known of the image: while the application compiles. What Warm
+// does leaves nothing a user of the registry can see, so a build that then
+// fails has pushed nothing. It does not wait: errors show in Publish.
+type Warmer interface {
+	Warm(ctx context.Context)
+}
+
 // Result says where an image was published.
 type Result struct {
 	// References name the published image, each pinned by digest where the
@@ -101,6 +109,15 @@ func (m multi) Prepare(ctx context.Context, base v1.Image) error {
 	return nil
 }
 
+// Warm implements Warmer for the publishers that do.
+func (m multi) Warm(ctx context.Context) {
+	for _, p := range m {
+		if w, ok := p.(Warmer); ok {
+			w.Warm(ctx)
+		}
+	}
+}
+
 // StreamLayer implements Streamer for the publishers that do.
 func (m multi) StreamLayer(ctx context.Context, layer string) LayerStream {
 	var ss multiStream
@@ -129,6 +146,12 @@ func (ms multiStream) Write(b []byte) (int, error) {
 		s.Write(b) // a failed stream abandons itself
 	}
 	return len(b), nil
+}
+
+func (ms multiStream) Finishing() {
+	for _, s := range ms {
+		s.Finishing()
+	}
 }
 
 func (ms multiStream) Done(digest string, size int64, err error) {

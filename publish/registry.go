@@ -1,11 +1,13 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -43,6 +45,10 @@ type Registry struct {
 	configSession *uploadSession
 	spare         *uploadSession // opened for the first layer streamed
 	releasing     sync.WaitGroup
+	// Uploads are opened for the publisher, not for one build: a build
+	// that fails leaves them to the next (watch), and Close ends them.
+	sessionCtx  context.Context
+	endSessions context.CancelFunc
 }
 
 // uploadRecorder notes the blobs a push uploads or mounts, from the
@@ -136,6 +142,7 @@ func NewRegistry(ref string, opts Options) (*Registry, error) {
 
 		streamed: map[string]*uploadSession{},
 	}
+	p.sessionCtx, p.endSessions = context.WithCancel(context.Background())
 	for _, t := range opts.Tags {
 		nt, err := name.NewTag(tag.Context().String()+":"+t, tagOpts(opts)...)
 		if err != nil {
@@ -183,6 +190,16 @@ func (p *Registry) registryOptions() transport.Options {
 	return reg
 }
 
+// Warm implements Warmer: when this cache pushed to the repository before,
+// so that layers will be streamed, it authenticates and makes uploads ready
+// in the background. An open upload is not part of the repository: it
+// expires unused, or the next build takes it.
+func (p *Registry) Warm(ctx context.Context) {
+	if p.pushed.any() {
+		p.openSessions(ctx)
+	}
+}
+
 // Prepare implements Preparer: while the layers are written, it
 // authenticates, makes sure the base's layers are in the target repository
 // (found there, or mounted from the base's own repository) and makes uploads
@@ -204,6 +221,11 @@ func (p *Registry) Prepare(ctx context.Context, base v1.Image) error {
 	}
 	if err := p.upload(ctx, c, layers, v1.Hash{}); err != nil {
 		return fmt.Errorf("pushing base layers to %s: %w", p.ref.Context(), transport.Brief(err))
+	}
+	if p.pushed.any() {
+		// Layers will be streamed and the manifest put by the client
+		// that streams them (see putManifest), authenticated already.
+		return nil
 	}
 	if len(layers) > 0 {
 		// Even when every base layer was placed before, one check (a HEAD)
@@ -262,7 +284,45 @@ func (p *Registry) push(ctx context.Context, c *remote.Pusher, img v1.Image, blo
 	if err := p.upload(ctx, c, blobs, config); err != nil {
 		return err
 	}
+	if p.pushed.any() {
+		// The client that streamed the layers is ready: ggcr's would first
+		// authenticate anew. Should the request fail but for a missing
+		// blob, ggcr's client tries again, with its retries.
+		err := p.putManifest(ctx, p.ref, img)
+		if err == nil || blobsLost(err) || ctx.Err() != nil {
+			return err
+		}
+	}
 	return c.Put(ctx, p.ref, img)
+}
+
+// putManifest puts img's manifest under tag.
+func (p *Registry) putManifest(ctx context.Context, tag name.Tag, img v1.Image) error {
+	raw, err := img.RawManifest()
+	if err != nil {
+		return err
+	}
+	mt, err := img.MediaType()
+	if err != nil {
+		return err
+	}
+	c, err := p.httpClient(ctx)
+	if err != nil {
+		return err
+	}
+	repo := tag.Context()
+	u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/manifests/" + tag.TagStr()}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, u.String(), bytes.NewReader(raw))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", string(mt))
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return ggcrtransport.CheckError(resp, http.StatusOK, http.StatusCreated, http.StatusAccepted)
 }
 
 // Publish implements Interface.
@@ -365,5 +425,23 @@ func blobsLost(err error) bool {
 // Close implements Interface.
 func (p *Registry) Close() error {
 	p.releasing.Wait()
+	// Uploads made ready for a build that published nothing (its compile
+	// failed) are kept for the next, when they are open already.
+	p.streamMu.Lock()
+	for _, s := range []*uploadSession{p.configSession, p.spare} {
+		if s == nil {
+			continue
+		}
+		select {
+		case <-s.done:
+			if s.err == nil {
+				p.pushed.keepUpload(s.location)
+			}
+		default:
+		}
+	}
+	p.configSession, p.spare = nil, nil
+	p.streamMu.Unlock()
+	p.endSessions()
 	return nil
 }

@@ -23,10 +23,13 @@ type Streamer interface {
 }
 
 // LayerStream receives a layer's compressed bytes as they are made; Done
-// says how the layer ended. Its methods are those of layering.Tee.
+// says how the layer ended. Its methods are those of layering.Tee, and
+// Finishing, which layering calls when only the compressor's last blocks are
+// still to come.
 type LayerStream interface {
 	io.Writer
 	Done(digest string, size int64, err error)
+	Finishing()
 }
 
 // maxStreamBuffer bounds what a stream holds for a registry slower than the
@@ -128,6 +131,7 @@ type uploadSession struct {
 	location string
 	err      error
 	kept     string // the upload an earlier build kept, being checked
+	last     []byte // a streamed layer's last bytes, for the commit
 }
 
 func (s *uploadSession) wait(ctx context.Context) (string, error) {
@@ -139,20 +143,61 @@ func (s *uploadSession) wait(ctx context.Context) (string, error) {
 	}
 }
 
-// layerStream uploads a layer's bytes (POST, then a PATCH whose body is the
-// queue) while the layer is compressed.
+// layerStream uploads a layer's bytes while the layer is compressed: a PATCH
+// whose body is the queue, in an upload opened before (POST). The PATCH ends
+// when the compressor has all the input (Finishing), and the bytes that come
+// after go with the commit (PUT): the registry stores the PATCH's bytes, the
+// slowest of its answers, while the compressor finishes.
 type layerStream struct {
 	p       *Registry
 	q       *blobQueue
 	session *uploadSession
+
+	mu       sync.Mutex
+	finished bool   // the PATCH's body has ended
+	last     []byte // what came after
+	lastErr  error
 }
 
-func (s *layerStream) Write(b []byte) (int, error) { return s.q.Write(b) }
+func (s *layerStream) Write(b []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case !s.finished:
+		return s.q.Write(b)
+	case s.lastErr != nil:
+		return 0, s.lastErr
+	case len(s.last)+len(b) > maxStreamBuffer:
+		s.last, s.lastErr = nil, errStreamAbandoned
+		return 0, s.lastErr
+	}
+	s.last = append(s.last, b...)
+	return len(b), nil
+}
+
+// Finishing ends the PATCH's body.
+func (s *layerStream) Finishing() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.finished {
+		s.finished = true
+		s.q.finish(nil)
+	}
+}
 
 func (s *layerStream) Done(digest string, size int64, err error) {
+	s.mu.Lock()
+	if err == nil {
+		err = s.lastErr
+	}
+	last := s.last
+	s.mu.Unlock()
+	// The layer failed, or its end could not be kept: the upload is left
+	// to expire, and the layer, when there is one, goes up the ordinary way.
 	s.q.finish(err)
 	if err == nil {
 		s.p.streamMu.Lock()
+		s.session.last = last
 		s.p.streamed[digest] = s.session
 		s.p.streamMu.Unlock()
 	}
@@ -202,9 +247,11 @@ func (p *Registry) StreamLayer(ctx context.Context, layer string) LayerStream {
 func (p *Registry) openSessions(ctx context.Context) {
 	p.streamMu.Lock()
 	defer p.streamMu.Unlock()
-	if p.configSession != nil {
-		return
+	if p.configSession != nil && !failed(p.configSession) {
+		return // ready, or made ready before; the spare may be taken
 	}
+	// Not ctx: an upload opened for a build that fails is the next one's.
+	ctx = p.sessionCtx
 	kept := p.pushed.takeUploads()
 	ready := func() *uploadSession {
 		var loc string
@@ -223,7 +270,24 @@ func (p *Registry) openSessions(ctx context.Context) {
 		}()
 		return s
 	}
-	p.configSession, p.spare = ready(), ready()
+	p.configSession = ready()
+	if p.spare == nil || failed(p.spare) {
+		p.spare = ready()
+	}
+	// Those not needed now stay for later (two at most: one build uses two).
+	for _, loc := range kept[:min(len(kept), 2)] {
+		p.pushed.keepUpload(loc)
+	}
+}
+
+// failed reports whether s could not be opened (or checked).
+func failed(s *uploadSession) bool {
+	select {
+	case <-s.done:
+		return s.err != nil
+	default:
+		return false
+	}
 }
 
 // checkUpload asks for the state of an upload kept from an earlier build
@@ -378,6 +442,8 @@ func (p *Registry) uploadStreamed(ctx context.Context, l v1.Layer, isConfig bool
 		}
 	} else if s = p.takeStreamed(d.String()); s == nil {
 		return false
+	} else {
+		last = s.last
 	}
 	loc, err := s.wait(ctx)
 	if err != nil {

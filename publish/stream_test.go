@@ -19,6 +19,13 @@ import (
 // image with it added.
 func streamLayer(t *testing.T, p *Registry, base v1.Image, fail error) v1.Image {
 	t.Helper()
+	return streamLayerFinishing(t, p, base, fail, -1)
+}
+
+// streamLayerFinishing is streamLayer with Finishing called once finishAt
+// bytes are written (never when negative).
+func streamLayerFinishing(t *testing.T, p *Registry, base v1.Image, fail error, finishAt int) v1.Image {
+	t.Helper()
 	l, err := random.Layer(3000, "application/vnd.oci.image.layer.v1.tar+gzip")
 	if err != nil {
 		t.Fatal(err)
@@ -29,10 +36,16 @@ func streamLayer(t *testing.T, p *Registry, base v1.Image, fail error) v1.Image 
 	}
 	rc, _ := l.Compressed()
 	b, _ := io.ReadAll(rc)
+	written := 0
 	for len(b) > 0 {
+		if finishAt >= 0 && written >= finishAt {
+			s.Finishing()
+			finishAt = -1
+		}
 		n := min(len(b), 700)
 		s.Write(b[:n])
 		b = b[n:]
+		written += n
 	}
 	d, _ := l.Digest()
 	size, _ := l.Size()
@@ -64,6 +77,49 @@ func TestStreamedLayer(t *testing.T) {
 	if count(reqs, "HEAD", "/blobs/") != 0 || count(reqs, "POST", "/blobs/uploads/") != 2 ||
 		count(reqs, "PATCH", "/blobs/uploads/") != 1 || count(reqs, "PUT", "/blobs/uploads/") != 2 || len(res.Written) != 2 {
 		t.Errorf("want 2 POSTs, 1 PATCH (the layer), 2 PUTs (layer and config) and no HEAD; written %v, requests %q", res.Written, reqs)
+	}
+	checkTag(t, ref, second)
+}
+
+// When the compressor has all its input, the PATCH ends, and the layer's
+// last bytes go with the commit.
+func TestStreamEndsWithTheCommit(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ref := host + "/app:dev"
+	p, err := NewRegistry(ref, Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patched, committed atomic.Int64
+	reg.mu.Lock()
+	inner := reg.reg
+	reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.URL.Path, "/blobs/uploads/") {
+			b, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(strings.NewReader(string(b)))
+			switch {
+			case r.Method == http.MethodPatch:
+				patched.Add(int64(len(b)))
+			case r.Method == http.MethodPut && len(b) > 1000:
+				committed.Add(int64(len(b))) // the layer's, not the config's
+			}
+		}
+		inner.ServeHTTP(w, r)
+	})
+	reg.mu.Unlock()
+	reg.take()
+	second := streamLayerFinishing(t, p, first, nil, 2100)
+	if _, err := p.Publish(context.Background(), second); err != nil {
+		t.Fatal(err)
+	}
+	ls, _ := second.Layers()
+	size, _ := ls[len(ls)-1].Size()
+	if patched.Load() != 2100 || committed.Load() != size-2100 {
+		t.Errorf("PATCH carried %d bytes and the commit %d; want 2100 and %d", patched.Load(), committed.Load(), size-2100)
+	}
+	reqs := reg.take()
+	if count(reqs, "PATCH", "/blobs/uploads/") != 1 || count(reqs, "PUT", "/blobs/uploads/") != 2 {
+		t.Errorf("want 1 PATCH and 2 PUTs: %q", reqs)
 	}
 	checkTag(t, ref, second)
 }
@@ -160,4 +216,54 @@ func TestOpenedUploadsKeptForTheNextBuild(t *testing.T) {
 	if count(reqs, "GET", "/blobs/uploads/") != 2 || count(reqs, "POST", "/blobs/uploads/") != 0 || count(reqs, "PATCH", "") != 1 {
 		t.Errorf("change: want the two kept uploads checked and used, none opened: %q", reqs)
 	}
+}
+
+// Warm makes uploads ready only in a repository this cache pushed to (where
+// layers will be streamed), leaves nothing in the repository, and a build
+// that then publishes nothing (its compile failed) leaves them to the next.
+func TestWarm(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ctx := context.Background()
+
+	other, err := NewRegistry(host+"/other:dev", Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg.take()
+	other.Warm(ctx)
+	other.Close()
+	if reqs := reg.take(); len(reqs) != 0 {
+		t.Errorf("warm for an unknown repository made requests: %q", reqs)
+	}
+
+	ref := host + "/app:dev"
+	failed, err := NewRegistry(ref, Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed.Warm(ctx)
+	for _, s := range []*uploadSession{failed.configSession, failed.spare} {
+		if _, err := s.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	failed.Close()
+	if reqs := reg.take(); count(reqs, "POST", "/blobs/uploads/") != 2 || len(reqs) != count(reqs, "POST", "")+count(reqs, "GET", "/v2/") {
+		t.Errorf("want two uploads opened and nothing else: %q", reqs)
+	}
+
+	p, err := NewRegistry(ref, Options{PushedDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Warm(ctx)
+	second := streamLayer(t, p, first, nil)
+	if _, err := p.Publish(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if reqs := reg.take(); count(reqs, "POST", "") != 0 || count(reqs, "GET", "/blobs/uploads/") != 2 {
+		t.Errorf("the next build should check and use the two kept uploads: %q", reqs)
+	}
+	checkTag(t, ref, second)
 }

@@ -120,7 +120,8 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		{Path: bin, Type: layering.TypeFile, Source: out, Mode: 0o755},
 	}}
 	if id := buildID(out); id != "" && !opts.PlanOnly {
-		binLayer.Key = "go-binary/v1\x00" + id + "\x00" + bin + "\x000755"
+		// The build ID ends with the hash of the binary's content.
+		binLayer.Key, binLayer.KeyOnly = "go-binary/v1\x00"+id+"\x00"+bin+"\x000755", true
 	}
 	return &layering.Plan{
 		Layers: []layering.Layer{
