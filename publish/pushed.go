@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // maxPushed bounds a repository's record; the oldest entries go first. A
@@ -185,5 +186,62 @@ func (p *pushedBlobs) forget() {
 	p.blobs, p.order = map[string]bool{}, nil
 	if p.dir != "" {
 		os.Remove(p.path())
+	}
+}
+
+// openFor is how long a registry found open (see transport.PushClient) is
+// taken to be open without asking it again.
+const openFor = 24 * time.Hour
+
+// openPath is where the scheme a registry was found open on is kept.
+func (p *pushedBlobs) openPath(registry string) string {
+	h := sha256.Sum256([]byte(registry))
+	return filepath.Join(p.dir, "open-"+hex.EncodeToString(h[:16]))
+}
+
+// openScheme returns the scheme the registry was found open on less than
+// openFor ago, or "".
+func (p *pushedBlobs) openScheme(registry string) string {
+	if p.dir == "" {
+		return ""
+	}
+	fi, err := os.Stat(p.openPath(registry))
+	if err != nil || time.Since(fi.ModTime()) > openFor {
+		return ""
+	}
+	b, err := os.ReadFile(p.openPath(registry))
+	if s := string(b); err == nil && (s == "http" || s == "https") {
+		return s
+	}
+	return ""
+}
+
+// rememberOpen records that the registry was found open on scheme; an
+// empty scheme forgets it (it asked for credentials, or could not be
+// reached as it was).
+func (p *pushedBlobs) rememberOpen(registry, scheme string) {
+	if p.dir == "" {
+		return
+	}
+	if scheme == "" {
+		os.Remove(p.openPath(registry))
+		return
+	}
+	if os.MkdirAll(p.dir, 0o755) != nil {
+		return
+	}
+	f, err := os.CreateTemp(p.dir, ".tmp-*")
+	if err != nil {
+		return
+	}
+	_, werr := f.WriteString(scheme)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), p.openPath(registry))
+	}
+	if werr != nil {
+		os.Remove(f.Name())
 	}
 }

@@ -40,6 +40,7 @@ type Registry struct {
 	// Uploads made while the layers were written (stream.go).
 	httpMu        sync.Mutex // held while the client authenticates
 	http          *http.Client
+	openScheme    string // the registry was taken to be open, on this scheme
 	streamMu      sync.Mutex
 	streamed      map[string]*uploadSession // by layer digest
 	configSession *uploadSession
@@ -318,6 +319,7 @@ func (p *Registry) putManifest(ctx context.Context, tag name.Tag, img v1.Image) 
 	}
 	req.Header.Set("Content-Type", string(mt))
 	resp, err := c.Do(req)
+	p.unreached(resp, err)
 	if err != nil {
 		return err
 	}

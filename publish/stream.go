@@ -310,13 +310,34 @@ func (p *Registry) httpClient(ctx context.Context) (*http.Client, error) {
 	p.httpMu.Lock()
 	defer p.httpMu.Unlock()
 	if p.http == nil {
-		c, err := p.registryOptions().PushClient(ctx, p.ref.Context())
+		reg := p.ref.Context().RegistryStr()
+		known := p.pushed.openScheme(reg)
+		c, open, err := p.registryOptions().PushClient(ctx, p.ref.Context(), known)
 		if err != nil {
 			return nil, err
 		}
-		p.http = c
+		if open != known {
+			p.pushed.rememberOpen(reg, open)
+		}
+		p.http, p.openScheme = c, open
 	}
 	return p.http, nil
+}
+
+// unreached forgets that the registry was found open when a request that
+// took it to be failed to connect or was refused for want of credentials:
+// the next build asks the registry again. (The request's blob then goes up
+// the ordinary way, through ggcr's client, which asks.)
+func (p *Registry) unreached(resp *http.Response, err error) {
+	p.httpMu.Lock()
+	known := p.openScheme
+	p.httpMu.Unlock()
+	if known == "" {
+		return
+	}
+	if err != nil && !errors.Is(err, context.Canceled) || resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+		p.pushed.rememberOpen(p.ref.Context().RegistryStr(), "")
+	}
 }
 
 func (p *Registry) blobURL(path string) *url.URL {
@@ -340,6 +361,7 @@ func (p *Registry) send(ctx context.Context, method string, u *url.URL, body io.
 		req.Header.Set("Content-Type", "application/octet-stream")
 	}
 	resp, err := c.Do(req)
+	p.unreached(resp, err)
 	if err != nil {
 		return "", err
 	}

@@ -267,3 +267,57 @@ func TestWarm(t *testing.T) {
 	}
 	checkTag(t, ref, second)
 }
+
+// A registry found open (no credentials asked, none configured) is not
+// asked again by the next build; one that then refuses a request for want
+// of credentials is asked again after.
+func TestOpenRegistryNotAskedAgain(t *testing.T) {
+	reg, host, dir, first := pushedFirst(t)
+	ref := host + "/app:dev"
+	ctx := context.Background()
+	push := func(refuse bool) []string {
+		t.Helper()
+		p, err := NewRegistry(ref, Options{PushedDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var refused atomic.Int32
+		reg.mu.Lock()
+		inner := reg.reg
+		reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if refuse && r.Method == http.MethodPatch && refused.CompareAndSwap(0, 1) {
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"injected"}]}`, http.StatusUnauthorized)
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+		reg.mu.Unlock()
+		defer func() { reg.mu.Lock(); reg.reg = inner; reg.mu.Unlock() }()
+		reg.take()
+		p.Warm(ctx)
+		img := streamLayer(t, p, first, nil)
+		if _, err := p.Publish(ctx, img); err != nil {
+			t.Fatal(err)
+		}
+		p.Close()
+		reqs := reg.take()
+		checkTag(t, ref, img)
+		first = img
+		return reqs
+	}
+	// pushedFirst's push went through ggcr's client; this one's pings.
+	if reqs := push(false); count(reqs, "GET", "/v2/") == 0 {
+		t.Fatalf("no ping the first time: %q", reqs)
+	}
+	p := &pushedBlobs{dir: dir}
+	if s := p.openScheme(host); s != "http" {
+		t.Fatalf("open registry not recorded: %q", s)
+	}
+	if reqs := push(false); count(reqs, "GET", "/v2/") != 0 {
+		t.Errorf("an open registry was pinged again: %q", reqs)
+	}
+	push(true)
+	if s := p.openScheme(host); s != "" {
+		t.Errorf("still taken to be open after a refusal for credentials: %q", s)
+	}
+}

@@ -100,16 +100,59 @@ func (o Options) RoundTripper() http.RoundTripper {
 
 // PushClient returns an HTTP client authenticated to push to repo, for the
 // requests go-containerregistry does not make itself.
-func (o Options) PushClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
+//
+// A registry is open when no credentials are configured for it and its
+// /v2/ answers without asking for any (a local registry, usually). open is
+// the scheme ("http" or "https") an earlier call found the registry open
+// on, or "": given, the registry is not asked again (a ping is two requests,
+// and on a dev machine the registry's time is the build's). The scheme
+// returned is the one an open registry answered on, for the caller to
+// remember, or "" when the registry is not open.
+func (o Options) PushClient(ctx context.Context, repo name.Repository, open string) (*http.Client, string, error) {
 	auth, err := authn.Resolve(ctx, o.keychain(), repo)
 	if err != nil {
-		return nil, fmt.Errorf("credentials for %s: %w", repo, err)
+		return nil, "", fmt.Errorf("credentials for %s: %w", repo, err)
+	}
+	anonymous := false
+	if cfg, err := auth.Authorization(); err == nil && (cfg == nil || *cfg == authn.AuthConfig{}) {
+		anonymous = true
+	}
+	if anonymous && open == "" {
+		ch, err := ggcrtransport.Ping(ctx, repo.Registry, o.RoundTripper())
+		if err != nil {
+			return nil, "", err
+		}
+		if ch.Scheme == "" {
+			open = "https"
+			if ch.Insecure {
+				open = "http"
+			}
+		}
+	}
+	if anonymous && open != "" {
+		rt := &schemeTransport{scheme: open, next: o.RoundTripper()}
+		return &http.Client{Transport: ggcrtransport.NewUserAgent(rt, "langbuild")}, open, nil
 	}
 	rt, err := ggcrtransport.NewWithContext(ctx, repo.Registry, auth, o.RoundTripper(), []string{repo.Scope(ggcrtransport.PushScope)})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return &http.Client{Transport: ggcrtransport.NewUserAgent(rt, "langbuild")}, nil
+	return &http.Client{Transport: ggcrtransport.NewUserAgent(rt, "langbuild")}, "", nil
+}
+
+// schemeTransport sends requests with the scheme a registry answered on
+// (image references name a registry, not its scheme).
+type schemeTransport struct {
+	scheme string
+	next   http.RoundTripper
+}
+
+func (t *schemeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme != t.scheme {
+		req = req.Clone(req.Context())
+		req.URL.Scheme = t.scheme
+	}
+	return t.next.RoundTrip(req)
 }
 
 // UploadJobs is how many blobs are uploaded at once: Jobs, or 4.

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // zeros is an endless reader of zero bytes.
@@ -92,5 +96,62 @@ func TestBriefDropsUploadState(t *testing.T) {
 	}
 	if !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("the cause is lost: %v", err)
+	}
+}
+
+// staticKeychain gives every registry the same credentials.
+type staticKeychain struct{ auth authn.Authenticator }
+
+func (k staticKeychain) Resolve(authn.Resource) (authn.Authenticator, error) { return k.auth, nil }
+
+// A registry whose /v2/ asks for nothing is open to a client with no
+// credentials for it: PushClient says so, and given that answer back it
+// asks the registry nothing. With credentials configured it is never
+// taken to be open: they are sent.
+func TestPushClientOpenRegistry(t *testing.T) {
+	var pings, auths int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			pings++
+		}
+		if r.Header.Get("Authorization") != "" {
+			auths++
+		}
+	}))
+	defer srv.Close()
+	repo, err := name.NewRepository(strings.TrimPrefix(srv.URL, "http://") + "/app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	o := Options{Keychain: staticKeychain{authn.Anonymous}}
+
+	c, open, err := o.PushClient(ctx, repo, "")
+	if err != nil || open != "http" || pings == 0 {
+		t.Fatalf("open %q, %d pings, %v; want http after a ping", open, pings, err)
+	}
+	pings = 0
+	c, open, err = o.PushClient(ctx, repo, "http")
+	if err != nil || open != "http" || pings != 0 {
+		t.Fatalf("known open: %q, %d pings, %v; want no ping", open, pings, err)
+	}
+	resp, err := c.Get("https://" + repo.RegistryStr() + "/v2/app/tags/list")
+	if err != nil {
+		t.Fatalf("the client did not use the scheme the registry answered on: %v", err)
+	}
+	resp.Body.Close()
+
+	o.Keychain = staticKeychain{authn.FromConfig(authn.AuthConfig{Username: "u", Password: "p"})}
+	c, open, err = o.PushClient(ctx, repo, "http")
+	if err != nil || open != "" {
+		t.Fatalf("with credentials: open %q, %v; want not open", open, err)
+	}
+	resp, err = c.Get(srv.URL + "/v2/app/tags/list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if auths == 0 {
+		t.Error("credentials configured for the registry were not sent")
 	}
 }
