@@ -101,6 +101,27 @@ type countingBody struct {
 	report func(int64)
 }
 
+// WriteTo keeps the body's own WriteTo (see blobQueue), counting.
+func (c *countingBody) WriteTo(w io.Writer) (int64, error) {
+	if wt, ok := c.ReadCloser.(io.WriterTo); ok {
+		return wt.WriteTo(countingWriter{w, c.report})
+	}
+	return io.Copy(w, struct{ io.Reader }{c})
+}
+
+type countingWriter struct {
+	w      io.Writer
+	report func(int64)
+}
+
+func (c countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if n > 0 {
+		c.report(int64(n))
+	}
+	return n, err
+}
+
 func (c *countingBody) Read(p []byte) (int, error) {
 	n, err := c.ReadCloser.Read(p)
 	if n > 0 {

@@ -92,6 +92,35 @@ func (q *blobQueue) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// WriteTo copies the queue to w, each piece as one write, as the pieces
+// come: the HTTP client then sends a chunk per piece (128 KiB, as the layer
+// writer hands them over) rather than per 32 KiB it would read.
+func (q *blobQueue) WriteTo(w io.Writer) (int64, error) {
+	var n int64
+	for {
+		q.mu.Lock()
+		for len(q.chunks) == 0 && !q.closed {
+			q.cond.Wait()
+		}
+		chunks, err := q.chunks, q.err
+		q.chunks, q.held = nil, 0
+		q.mu.Unlock()
+		if len(chunks) == 0 {
+			if err == io.EOF {
+				err = nil
+			}
+			return n, err
+		}
+		for _, c := range chunks {
+			m, err := w.Write(c)
+			n += int64(m)
+			if err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
 // Close is called by the HTTP client when it is done with the body.
 func (q *blobQueue) Close() error {
 	q.mu.Lock()
