@@ -13,7 +13,7 @@ PRESET=${2:-java17}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+CGO_ENABLED=0 go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
 
 now() { echo "${EPOCHREALTIME/,/.}"; }
 elapsed() { python3 -c "print(f'{$(now)-$1:.3f}')"; }

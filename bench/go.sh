@@ -18,7 +18,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SRC=${2:-$ROOT/testprojects/gohello}
 GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"
 export PATH="$GOBIN_DIR:$PATH"
-command -v ko >/dev/null || go install github.com/google/ko@latest
+# Static, as ko's releases are (and as langbuild is built here).
+command -v ko >/dev/null || CGO_ENABLED=0 go install github.com/google/ko@latest
 command -v crane >/dev/null || go install github.com/google/go-containerregistry/cmd/crane@v0.22.1
 
 . "$ROOT/bench/lib.sh"

@@ -8,7 +8,8 @@ bench_setup() {
   command -v docker-registry >/dev/null || { echo "bench: docker-registry missing: run scripts/test.sh first" >&2; exit 1; }
   W=$(mktemp -d)
   trap 'kill $(cat "$W/registry.pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$W"' EXIT
-  go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+  # Static, as the README installs it and as release builds are.
+  CGO_ENABLED=0 go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
   LB="$W/langbuild"
   export XDG_CACHE_HOME="$W/xdg"
 }

@@ -19,7 +19,7 @@ NODE_CASES="nsmall nlarge"
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
+CGO_ENABLED=0 go build -o "$W/langbuild" "$ROOT/cmd/langbuild"
 LB="$W/langbuild"
 export XDG_CACHE_HOME="$W/xdg"
 mkdir -p "$W/home/.m2"
