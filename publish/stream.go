@@ -67,7 +67,7 @@ func (q *blobQueue) Write(p []byte) (int, error) {
 		q.abandonLocked(errStreamAbandoned)
 		return 0, errStreamAbandoned
 	}
-	q.chunks = append(q.chunks, bytes.Clone(p))
+	q.chunks = append(q.chunks, copyChunk(p))
 	q.held += len(p)
 	q.cond.Signal()
 	return len(p), nil
@@ -117,7 +117,33 @@ func (q *blobQueue) WriteTo(w io.Writer) (int64, error) {
 			if err != nil {
 				return n, err
 			}
+			freeChunk(c)
 		}
+	}
+}
+
+// chunkSize is the size of the pieces the layer writer hands a stream;
+// copies of pieces that size are pooled, so a streamed layer costs a few of
+// them, not its size in fresh memory (which a short-lived process pays for
+// twice: a page fault for each new page, and again to free it at exit).
+const chunkSize = 128 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// copyChunk copies p, into a pooled buffer when it fits one.
+func copyChunk(p []byte) []byte {
+	if len(p) > chunkSize {
+		return bytes.Clone(p)
+	}
+	bp := chunkPool.Get().(*[]byte)
+	return append((*bp)[:0], p...)
+}
+
+// freeChunk returns a copy made by copyChunk to the pool.
+func freeChunk(b []byte) {
+	if cap(b) == chunkSize {
+		b = b[:0]
+		chunkPool.Put(&b)
 	}
 }
 
@@ -159,8 +185,8 @@ type uploadSession struct {
 	done     chan struct{} // closed when location or err is set
 	location string
 	err      error
-	kept     string // the upload an earlier build kept, being checked
-	last     []byte // a streamed layer's last bytes, for the commit
+	kept     string   // the upload an earlier build kept, being checked
+	last     [][]byte // a streamed layer's last bytes, for the commit
 }
 
 func (s *uploadSession) wait(ctx context.Context) (string, error) {
@@ -183,8 +209,9 @@ type layerStream struct {
 	session *uploadSession
 
 	mu       sync.Mutex
-	finished bool   // the PATCH's body has ended
-	last     []byte // what came after
+	finished bool     // the PATCH's body has ended
+	last     [][]byte // what came after
+	lastSize int
 	lastErr  error
 }
 
@@ -196,11 +223,12 @@ func (s *layerStream) Write(b []byte) (int, error) {
 		return s.q.Write(b)
 	case s.lastErr != nil:
 		return 0, s.lastErr
-	case len(s.last)+len(b) > maxStreamBuffer:
+	case s.lastSize+len(b) > maxStreamBuffer:
 		s.last, s.lastErr = nil, errStreamAbandoned
 		return 0, s.lastErr
 	}
-	s.last = append(s.last, b...)
+	s.last = append(s.last, copyChunk(b))
+	s.lastSize += len(b)
 	return len(b), nil
 }
 
@@ -433,7 +461,7 @@ func (p *Registry) patch(ctx context.Context, loc string, body io.ReadCloser) (s
 
 // commit completes an upload at loc as the blob digest, with its last bytes
 // (or none).
-func (p *Registry) commit(ctx context.Context, loc string, digest v1.Hash, last []byte) error {
+func (p *Registry) commit(ctx context.Context, loc string, digest v1.Hash, last [][]byte) error {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return err
@@ -442,10 +470,21 @@ func (p *Registry) commit(ctx context.Context, loc string, digest v1.Hash, last 
 	q.Set("digest", digest.String())
 	u.RawQuery = q.Encode()
 	var body io.Reader
+	size := 0
 	if len(last) > 0 {
-		body = bytes.NewReader(last)
+		rs := make([]io.Reader, len(last))
+		for i, b := range last {
+			rs[i] = bytes.NewReader(b)
+			size += len(b)
+		}
+		body = io.MultiReader(rs...)
 	}
-	_, err = p.send(ctx, http.MethodPut, u, body, int64(len(last)), http.StatusCreated)
+	_, err = p.send(ctx, http.MethodPut, u, body, int64(size), http.StatusCreated)
+	if err == nil {
+		for _, b := range last {
+			freeChunk(b)
+		}
+	}
 	return err
 }
 
@@ -477,7 +516,7 @@ func (p *Registry) uploadStreamed(ctx context.Context, l v1.Layer, isConfig bool
 		return false
 	}
 	var s *uploadSession
-	var last []byte
+	var last [][]byte
 	if isConfig {
 		if s = p.takeConfigSession(); s == nil {
 			return false
@@ -486,11 +525,12 @@ func (p *Registry) uploadStreamed(ctx context.Context, l v1.Layer, isConfig bool
 		if err != nil {
 			return false
 		}
-		last, err = io.ReadAll(rc)
+		b, err := io.ReadAll(rc)
 		rc.Close()
 		if err != nil {
 			return false
 		}
+		last = [][]byte{b}
 	} else if s = p.takeStreamed(d.String()); s == nil {
 		return false
 	} else {
