@@ -6,7 +6,10 @@
 #             (Go's build cache stays warm for both: it is not what differs)
 #   change    one-line change to main.go, then rebuild+push
 #   no-op     rebuild+push with nothing changed
-#   go build  bare `CGO_ENABLED=0 go build -trimpath` after a one-line change
+#   go build  bare `CGO_ENABLED=0 go build -trimpath` after a one-line change,
+#             run right before langbuild's change: "lb - go build" is the
+#             median of the differences within each run, which this
+#             machine's swings between runs (tens of ms) do not move
 #
 #   bench/go.sh [REPS] [PROJECT_DIR]     (defaults: 7, testprojects/gohello)
 #
@@ -58,24 +61,31 @@ for i in $(seq "$REPS"); do
   for t in lb:lb ko:kob kc:kocache; do
     name=${t%%:*} fn=${t#*:}
     time_it "$name.cold" $fn "cold$i"
+    if [ "$name" = lb ]; then
+      change; time_it go.change env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
+    fi
     change; time_it "$name.change" $fn "cold$i"
     time_it "$name.noop" $fn "cold$i"
   done
-  change; time_it go.change env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
 done
 
 python3 - "$W" "$REPS" <<'EOF'
 import statistics, sys
 w, reps = sys.argv[1], sys.argv[2]
-def med(name):
+def runs(name):
     with open(f"{w}/{name}") as f:
-        return statistics.median(float(x) for x in f)
+        return [float(x) for x in f]
+def med(name):
+    return statistics.median(runs(name))
 print(f"Go project, {reps} runs each, median seconds (ratio = langbuild / peer)")
 print(f"{'scenario':<10} {'langbuild':>10} {'ko':>8} {'ko+KOCACHE':>11} {'go build':>9} {'lb/ko':>6} {'lb/ko+cache':>12} {'lb - go build':>14}")
 gb = med("go.change")
 for s in ("cold", "change", "noop"):
     lb, ko, kc = med(f"lb.{s}"), med(f"ko.{s}"), med(f"kc.{s}")
-    extra = f"{(lb-gb)*1000:+.0f} ms" if s == "change" else ""
+    extra = f"{statistics.median(a - b for a, b in zip(runs('lb.change'), runs('go.change')))*1000:+.0f} ms" if s == "change" else ""
     g = f"{gb:.3f}" if s == "change" else ""
     print(f"{s:<10} {lb:>10.3f} {ko:>8.3f} {kc:>11.3f} {g:>9} {lb/ko:>6.2f} {lb/kc:>12.2f} {extra:>14}")
+d = sorted((a - b) * 1000 for a, b in zip(runs("lb.change"), runs("go.change")))
+q = lambda p: d[min(len(d) - 1, int(p * len(d)))]
+print(f"lb - go build, paired within each run: median {statistics.median(d):+.0f} ms, quartiles {q(0.25):+.0f} / {q(0.75):+.0f} ms")
 EOF
