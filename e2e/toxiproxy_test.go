@@ -296,7 +296,10 @@ func TestToxiproxy(t *testing.T) {
 	})
 
 	// The registry stops answering in the middle of the upload: the
-	// timeout toxic swallows all that langbuild sends from then on.
+	// timeout toxic swallows all that langbuild sends from then on. The
+	// upload is tried again once (--retries 1): the build fails after two
+	// 2 s timeouts, not one. (Nothing reaches the registry after the toxic,
+	// so the time is the evidence of the second try.)
 	t.Run("hang mid-upload", func(t *testing.T) {
 		p := tp.proxy("hang", registry)
 		prepush("tox/hang")
@@ -309,6 +312,9 @@ func TestToxiproxy(t *testing.T) {
 		clearError(t, r, p.listen, "timeout")
 		if r.elapsed > 30*time.Second {
 			t.Errorf("took %s to fail with --registry-timeout 2s --retries 1", r.elapsed)
+		}
+		if r.elapsed < 4*time.Second {
+			t.Errorf("failed after %s: the upload was not tried again after the first 2 s timeout", r.elapsed)
 		}
 		noBrokenTag(t, direct+"/tox/hang:x")
 	})

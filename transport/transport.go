@@ -9,12 +9,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -77,8 +79,37 @@ func (o Options) Remote(ctx context.Context, extra ...remote.Option) []remote.Op
 		remote.WithJobs(o.UploadJobs()),
 		remote.WithUserAgent("langbuild"),
 		remote.WithRetryBackoff(backoff(retries)),
+		remote.WithRetryPredicate(retryable),
 	}
 	return append(opts, extra...)
+}
+
+// retryable is go-containerregistry's retry predicate plus one case it
+// misses: a registry that did not answer within ResponseTimeout. net/http
+// reports that with an error that also says it is context.DeadlineExceeded,
+// which ggcr's predicate takes for the caller's own deadline and does not
+// retry, so a hung upload failed at its first timeout whatever --retries
+// said. The caller's deadline (the error itself being
+// context.DeadlineExceeded) and cancellation are still not retried.
+func retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if e == context.DeadlineExceeded {
+			return false
+		}
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return true
+	}
+	var tmp interface{ Temporary() bool }
+	if errors.As(err, &tmp) && tmp.Temporary() {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, net.ErrClosed)
 }
 
 func (o Options) keychain() authn.Keychain {
