@@ -392,7 +392,8 @@ func (p *Registry) unreached(resp *http.Response, err error) {
 	if known == "" {
 		return
 	}
-	if err != nil && !errors.Is(err, context.Canceled) || resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
+	ours := errors.Is(err, context.Canceled) || errors.Is(err, errStreamAbandoned) // not the registry's doing
+	if err != nil && !ours || resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 		p.pushed.rememberOpen(p.ref.Context().RegistryStr(), "")
 	}
 }
