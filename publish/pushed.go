@@ -117,6 +117,12 @@ func (p *pushedBlobs) add(digests []string) error {
 	if err != nil {
 		return err
 	}
+	return p.write(p.path(), b)
+}
+
+// write puts b in the file at path, in p's directory, through a temp file
+// and a rename, so a reader never sees half of it.
+func (p *pushedBlobs) write(path string, b []byte) error {
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return err
 	}
@@ -129,7 +135,7 @@ func (p *pushedBlobs) add(digests []string) error {
 		werr = cerr
 	}
 	if werr == nil {
-		werr = os.Rename(f.Name(), p.path())
+		werr = os.Rename(f.Name(), path)
 	}
 	if werr != nil {
 		os.Remove(f.Name())
@@ -227,21 +233,5 @@ func (p *pushedBlobs) rememberOpen(registry, scheme string) {
 		os.Remove(p.openPath(registry))
 		return
 	}
-	if os.MkdirAll(p.dir, 0o755) != nil {
-		return
-	}
-	f, err := os.CreateTemp(p.dir, ".tmp-*")
-	if err != nil {
-		return
-	}
-	_, werr := f.WriteString(scheme)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), p.openPath(registry))
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
+	_ = p.write(p.openPath(registry), []byte(scheme)) // a hint: failing costs a ping
 }

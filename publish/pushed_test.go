@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -38,6 +39,39 @@ func newSwappableRegistry(t *testing.T) (*swappableRegistry, string) {
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return s, strings.TrimPrefix(srv.URL, "http://")
+}
+
+// intercept puts f in front of the registry: f answers a request itself by
+// returning true. restore puts the registry back as it was.
+func (s *swappableRegistry) intercept(f func(w http.ResponseWriter, r *http.Request) bool) (restore func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	inner := s.reg
+	s.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !f(w, r) {
+			inner.ServeHTTP(w, r)
+		}
+	})
+	return func() {
+		s.mu.Lock()
+		s.reg = inner
+		s.mu.Unlock()
+	}
+}
+
+// refuseOnce answers the first request whose "METHOD path" starts with
+// prefix with status and the registry error code; refused counts the
+// refusals (0 or 1).
+func (s *swappableRegistry) refuseOnce(prefix string, status int, code string) (refused *atomic.Int32, restore func()) {
+	refused = &atomic.Int32{}
+	restore = s.intercept(func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasPrefix(r.Method+" "+r.URL.Path, prefix) || !refused.CompareAndSwap(0, 1) {
+			return false
+		}
+		http.Error(w, `{"errors":[{"code":"`+code+`","message":"injected"}]}`, status)
+		return true
+	})
+	return refused, restore
 }
 
 func (s *swappableRegistry) wipe() {

@@ -91,9 +91,7 @@ func TestStreamEndsWithTheCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var patched, committed atomic.Int64
-	reg.mu.Lock()
-	inner := reg.reg
-	reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	reg.intercept(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.Contains(r.URL.Path, "/blobs/uploads/") {
 			b, _ := io.ReadAll(r.Body)
 			r.Body = io.NopCloser(strings.NewReader(string(b)))
@@ -104,9 +102,8 @@ func TestStreamEndsWithTheCommit(t *testing.T) {
 				committed.Add(int64(len(b))) // the layer's, not the config's
 			}
 		}
-		inner.ServeHTTP(w, r)
+		return false
 	})
-	reg.mu.Unlock()
 	reg.take()
 	second := streamLayerFinishing(t, p, first, nil, 2100)
 	if _, err := p.Publish(context.Background(), second); err != nil {
@@ -143,17 +140,10 @@ func TestStreamFailures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var refused atomic.Int32
-			reg.mu.Lock()
-			inner := reg.reg
-			reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if tc.refuse != "" && strings.HasPrefix(r.Method+" "+r.URL.Path, tc.refuse) && refused.CompareAndSwap(0, 1) {
-					http.Error(w, `{"errors":[{"code":"BLOB_UPLOAD_INVALID","message":"injected"}]}`, http.StatusBadRequest)
-					return
-				}
-				inner.ServeHTTP(w, r)
-			})
-			reg.mu.Unlock()
+			refused := &atomic.Int32{}
+			if tc.refuse != "" {
+				refused, _ = reg.refuseOnce(tc.refuse, http.StatusBadRequest, "BLOB_UPLOAD_INVALID")
+			}
 			second := streamLayer(t, p, first, tc.layer)
 			if _, err := p.Publish(context.Background(), second); err != nil {
 				t.Fatal(err)
@@ -281,18 +271,10 @@ func TestOpenRegistryNotAskedAgain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var refused atomic.Int32
-		reg.mu.Lock()
-		inner := reg.reg
-		reg.reg = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if refuse && r.Method == http.MethodPatch && refused.CompareAndSwap(0, 1) {
-				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"injected"}]}`, http.StatusUnauthorized)
-				return
-			}
-			inner.ServeHTTP(w, r)
-		})
-		reg.mu.Unlock()
-		defer func() { reg.mu.Lock(); reg.reg = inner; reg.mu.Unlock() }()
+		if refuse {
+			_, restore := reg.refuseOnce("PATCH ", http.StatusUnauthorized, "UNAUTHORIZED")
+			defer restore()
+		}
 		reg.take()
 		p.Warm(ctx)
 		img := streamLayer(t, p, first, nil)
