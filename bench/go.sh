@@ -7,9 +7,13 @@
 #   change    one-line change to main.go, then rebuild+push
 #   no-op     rebuild+push with nothing changed
 #   go build  bare `CGO_ENABLED=0 go build -trimpath` after a one-line change,
-#             run right before langbuild's change: "lb - go build" is the
-#             median of the differences within each run, which this
-#             machine's swings between runs (tens of ms) do not move
+#             in each run next to langbuild's change: before it in odd runs,
+#             after its no-op in even ones. "lb - go build" is the median of
+#             the differences within each run, which this machine's swings
+#             between runs (tens of ms) do not move. The order alternates
+#             so that neither side always runs first: in one test of 40
+#             alternating runs, the runs with the bare build first gave a
+#             difference 10 ms smaller (in another, the same).
 #
 #   bench/go.sh [REPS] [PROJECT_DIR]     (defaults: 7, testprojects/gohello)
 #
@@ -44,6 +48,7 @@ cd "$W/proj"
 MAIN=$(grep -l 'func main' *.go | head -1)
 n=0
 change() { n=$((n+1)); echo "var benchEdit$n = $n" >> "$MAIN"; }
+bare() { change; time_it go.change env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .; }
 
 
 lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
@@ -61,11 +66,10 @@ for i in $(seq "$REPS"); do
   for t in lb:lb ko:kob kc:kocache; do
     name=${t%%:*} fn=${t#*:}
     time_it "$name.cold" $fn "cold$i"
-    if [ "$name" = lb ]; then
-      change; time_it go.change env CGO_ENABLED=0 go build -trimpath -o "$W/bare" .
-    fi
+    if [ "$name" = lb ] && [ $((i % 2)) = 1 ]; then bare; fi
     change; time_it "$name.change" $fn "cold$i"
     time_it "$name.noop" $fn "cold$i"
+    if [ "$name" = lb ] && [ $((i % 2)) = 0 ]; then bare; fi
   done
 done
 
@@ -88,4 +92,8 @@ for s in ("cold", "change", "noop"):
 d = sorted((a - b) * 1000 for a, b in zip(runs("lb.change"), runs("go.change")))
 q = lambda p: d[min(len(d) - 1, int(p * len(d)))]
 print(f"lb - go build, paired within each run: median {statistics.median(d):+.0f} ms, quartiles {q(0.25):+.0f} / {q(0.75):+.0f} ms")
+first = [x for k, x in enumerate((a - b) * 1000 for a, b in zip(runs("lb.change"), runs("go.change"))) if k % 2 == 0]
+last = [x for k, x in enumerate((a - b) * 1000 for a, b in zip(runs("lb.change"), runs("go.change"))) if k % 2 == 1]
+if first and last:
+    print(f"  medians with the bare build before langbuild's change: {statistics.median(first):+.0f} ms, after its no-op: {statistics.median(last):+.0f} ms")
 EOF
