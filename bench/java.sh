@@ -42,15 +42,18 @@ s = s.replace("<plugins>", """<plugins>
         <configuration><allowInsecureRegistries>true</allowInsecureRegistries></configuration></plugin>""", 1)
 open(p, "w").write(s)
 EOF
-mvn -q -B compile dependency:build-classpath -Dmdep.outputFile="$W/cp.txt" -DincludeScope=runtime >/dev/null
+# mvn, quietly: Maven writes a colour reset to stderr even with -q, so its
+# output is shown only when it fails.
+qmvn() { mvn -q -B "$@" >"$W/mvn.out" 2>&1 || { cat "$W/mvn.out" >&2; exit 1; }; }
+qmvn compile dependency:build-classpath -Dmdep.outputFile="$W/cp.txt" -DincludeScope=runtime
 MB=$(tr ':' '\n' < "$W/cp.txt" | xargs du -cb | tail -1 | awk '{printf "%.0f", $1/1e6}')
 # Warm Jib's plugin resolution so the first timed run does not download it.
-mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/warm/jib" >/dev/null
+qmvn jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/warm/jib"
 
 jib() { mvn -q -B jib:build -Djib.from.image="$BASE" -Djib.to.image="$REG/jib/$1" -Djib.applicationCache="$W/jibcache-$1"; }
 lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
 n=0
-change() { n=$((n+1)); sed -i "s/return \"hello from spring boot as \"/return \"hello $n from spring boot as \"/; s/return \"hello [0-9]* from spring boot as \"/return \"hello $n from spring boot as \"/" src/main/java/dev/langbuild/boot/BootApp.java; mvn -q -B -o compile >/dev/null; }
+change() { n=$((n+1)); sed -i "s/return \"hello from spring boot as \"/return \"hello $n from spring boot as \"/; s/return \"hello [0-9]* from spring boot as \"/return \"hello $n from spring boot as \"/" src/main/java/dev/langbuild/boot/BootApp.java; qmvn -o compile; }
 
 for i in $(seq "$REPS"); do
   rm -rf "$XDG_CACHE_HOME/langbuild/layers" "$XDG_CACHE_HOME/langbuild/stat" "$XDG_CACHE_HOME/google-cloud-tools-java"
