@@ -23,6 +23,25 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Maven 3.9 (maven-resolver 1.9), the reference the Java resolver is compared
+# with; Debian's is 3.8. Fetched by Debian's Maven from the repositories its
+# settings name, once, into the cache.
+MAVEN_VERSION=3.9.16
+MAVEN_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/langbuild-test/apache-maven-$MAVEN_VERSION"
+if [ ! -x "$MAVEN_DIR/bin/mvn" ]; then
+  log "installing Maven $MAVEN_VERSION"
+  tmp=$(mktemp -d)
+  mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
+    -Dartifact=org.apache.maven:apache-maven:$MAVEN_VERSION:tar.gz:bin -DoutputDirectory="$tmp" >/dev/null
+  mkdir -p "$(dirname "$MAVEN_DIR")"
+  tar -xzf "$tmp/apache-maven-$MAVEN_VERSION-bin.tar.gz" -C "$tmp"
+  rm -rf "$MAVEN_DIR" && mv "$tmp/apache-maven-$MAVEN_VERSION" "$MAVEN_DIR"
+  rm -rf "$tmp"
+fi
+export PATH="$MAVEN_DIR/bin:$PATH"
+# The Java conformance tests fail, rather than skip, without Maven 3.9.
+export LANGBUILD_REQUIRE_MAVEN=1
+
 # crane, for `crane validate`.
 GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"
 export PATH="$GOBIN_DIR:$PATH"

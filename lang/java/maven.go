@@ -60,7 +60,7 @@ func infoOf(m *Model) projectInfo {
 
 // resolutionVersion changes whenever what is cached, or how it is computed,
 // changes, so that an older record is not trusted.
-const resolutionVersion = 2
+const resolutionVersion = 3
 
 // resolution is a cached analysis with the poms it was computed from.
 type resolution struct {

@@ -105,13 +105,14 @@ type loader struct {
 	env    map[string]string // environment, for ${env.X}
 	sys    map[string]string // system properties (java.version, os.name...)
 	models map[string]*Model // by pom path
+	levels map[string]*level // raw poms with their active profiles, by path
 	// workspace maps g:a:v of the reactor's modules to their poms: such a
 	// dependency is a project dependency, read from its directory.
 	workspace map[string]string
 }
 
 func newLoader(repo string, env []string, sys map[string]string) *loader {
-	l := &loader{repo: repo, env: map[string]string{}, sys: sys, models: map[string]*Model{}}
+	l := &loader{repo: repo, env: map[string]string{}, sys: sys, models: map[string]*Model{}, levels: map[string]*level{}}
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			l.env[k] = v
@@ -210,34 +211,180 @@ func str(p *string) string {
 	return strings.TrimSpace(*p)
 }
 
-// load returns the effective model of the pom at file. fromRepo says the pom
-// is in the local repository (its parent is looked up there only).
+// level is one pom of a lineage (the pom, its parent, its parent's parent)
+// with the profiles active in it.
+type level struct {
+	r           *raw
+	profiles    []gopom.Profile
+	unsupported []string
+}
+
+// srcDep is a dependency as a pom of the lineage declares it, before
+// interpolation, with the pom it comes from (for messages).
+type srcDep struct {
+	d   gopom.Dependency
+	src *raw
+}
+
+func depKey(gd gopom.Dependency) string {
+	t := str(gd.Type)
+	if t == "" {
+		t = "jar"
+	}
+	return str(gd.GroupID) + ":" + str(gd.ArtifactID) + ":" + t + ":" + str(gd.Classifier)
+}
+
+// mergeDeps is Maven's merge of dependency lists: the dominant list's
+// entries first, then the other's whose key (groupId, artifactId, type,
+// classifier) it lacks.
+func mergeDeps(dominant, other []srcDep) []srcDep {
+	seen := make(map[string]bool, len(dominant))
+	out := append([]srcDep(nil), dominant...)
+	for _, d := range dominant {
+		seen[depKey(d.d)] = true
+	}
+	for _, d := range other {
+		if !seen[depKey(d.d)] {
+			seen[depKey(d.d)] = true
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// injectProfile merges a profile's dependencies into a pom's: a profile's
+// entry replaces one with the same key in place, new ones are appended.
+func injectProfile(base, prof []srcDep) []srcDep {
+	out := append([]srcDep(nil), base...)
+	idx := map[string]int{}
+	for i, d := range out {
+		idx[depKey(d.d)] = i
+	}
+	for _, d := range prof {
+		if i, ok := idx[depKey(d.d)]; ok {
+			out[i] = d
+			continue
+		}
+		idx[depKey(d.d)] = len(out)
+		out = append(out, d)
+	}
+	return out
+}
+
+func srcDeps(r *raw, ds *[]gopom.Dependency) []srcDep {
+	if ds == nil {
+		return nil
+	}
+	out := make([]srcDep, len(*ds))
+	for i, d := range *ds {
+		out[i] = srcDep{d, r}
+	}
+	return out
+}
+
+// lineage reads the pom at file and its parents, with their active
+// profiles: [the pom, its parent, ...].
+func (l *loader) lineage(file string) ([]*level, error) {
+	var out []*level
+	seen := map[string]bool{}
+	for file != "" {
+		if seen[file] {
+			return nil, &PomError{File: file, Msg: "the parents form a cycle"}
+		}
+		seen[file] = true
+		lv, ok := l.levels[file]
+		if !ok {
+			r, err := readPom(file)
+			if err != nil {
+				return nil, err
+			}
+			lv = &level{r: r}
+			if lv.profiles, lv.unsupported, err = l.activeProfiles(r, filepath.Dir(file)); err != nil {
+				return nil, err
+			}
+			l.levels[file] = lv
+		}
+		out = append(out, lv)
+		next := ""
+		if pp := lv.r.p.Parent; pp != nil {
+			var err error
+			if next, err = l.parentFile(lv.r, pp); err != nil {
+				return nil, err
+			}
+		}
+		file = next
+	}
+	return out, nil
+}
+
+// load returns the effective model of the pom at file, built as Maven
+// builds it: profiles injected into each pom of the lineage, the lineage
+// merged (the child's values first), everything interpolated with the
+// merged properties and the child's coordinates, imported BOMs added to
+// the dependency management, and the management injected into the
+// dependencies.
 func (l *loader) load(file string) (*Model, error) {
 	if m, ok := l.models[file]; ok {
 		return m, nil
 	}
-	r, err := readPom(file)
+	lin, err := l.lineage(file)
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{File: file, Dir: filepath.Dir(file), Properties: map[string]string{}, Managed: map[string]Dep{}, Files: []string{file}}
-	var parent *Model
-	if pp := r.p.Parent; pp != nil {
-		parent, err = l.loadParent(r, pp)
-		if err != nil {
-			return nil, err
+	r := lin[0].r
+	m := &Model{File: file, Dir: filepath.Dir(file), Properties: map[string]string{}, Managed: map[string]Dep{}}
+	var deps, managed []srcDep
+	var buildDir, outputDir, finalName string
+	var dirSrc, outSrc, nameSrc *raw
+	for i := len(lin) - 1; i >= 0; i-- { // the farthest ancestor first
+		lv := lin[i]
+		p := lv.r.p
+		m.Files = append([]string{lv.r.file}, m.Files...)
+		m.Unsupported = append(m.Unsupported, lv.unsupported...)
+		if g := str(p.GroupID); g != "" {
+			m.GroupID = g
 		}
-		m.Files = append(m.Files, parent.Files...)
-		for k, v := range parent.Properties {
-			m.Properties[k] = v
+		if v := str(p.Version); v != "" {
+			m.Version = v
 		}
-		m.GroupID, m.Version = parent.GroupID, parent.Version
-	}
-	if g := str(r.p.GroupID); g != "" {
-		m.GroupID = g
-	}
-	if v := str(r.p.Version); v != "" {
-		m.Version = v
+		if p.Properties != nil {
+			for k, v := range p.Properties.Entries {
+				m.Properties[k] = strings.TrimSpace(v)
+			}
+		}
+		own := srcDeps(lv.r, p.Dependencies)
+		var ownManaged []srcDep
+		if dm := p.DependencyManagement; dm != nil {
+			ownManaged = srcDeps(lv.r, dm.Dependencies)
+		}
+		for _, pr := range lv.profiles {
+			if pr.Properties != nil {
+				for k, v := range pr.Properties.Entries {
+					m.Properties[k] = strings.TrimSpace(v)
+				}
+			}
+			own = injectProfile(own, srcDeps(lv.r, pr.Dependencies))
+			if pr.DependencyManagement != nil {
+				ownManaged = injectProfile(ownManaged, srcDeps(lv.r, pr.DependencyManagement.Dependencies))
+			}
+		}
+		deps = mergeDeps(own, deps)
+		managed = mergeDeps(ownManaged, managed)
+		if b := p.Build; b != nil {
+			if d := str(b.Directory); d != "" {
+				buildDir, dirSrc = d, lv.r
+			}
+			if d := str(b.OutputDirectory); d != "" {
+				outputDir, outSrc = d, lv.r
+			}
+			if f := str(b.FinalName); f != "" {
+				finalName, nameSrc = f, lv.r
+			}
+		}
+		if t := lv.r.tree.child("build"); t != nil {
+			ps := append(t.children("plugins", "plugin"), t.children("pluginManagement", "plugins", "plugin")...)
+			m.Plugins = append(ps, m.Plugins...)
+		}
 	}
 	m.ArtifactID = str(r.p.ArtifactID)
 	m.Packaging = str(r.p.Packaging)
@@ -247,85 +394,69 @@ func (l *loader) load(file string) (*Model, error) {
 	if m.ArtifactID == "" {
 		return nil, &PomError{File: file, Line: r.lineOf("<project"), Msg: "no <artifactId>"}
 	}
-	if r.p.Properties != nil {
-		for k, v := range r.p.Properties.Entries {
-			m.Properties[k] = strings.TrimSpace(v)
-		}
-	}
-	active, err := l.activeProfiles(r, m)
-	if err != nil {
-		return nil, err
-	}
-	for _, pr := range active {
-		if pr.Properties != nil {
-			for k, v := range pr.Properties.Entries {
-				m.Properties[k] = strings.TrimSpace(v)
-			}
-		}
-	}
 	if r.p.Modules != nil {
 		m.Modules = *r.p.Modules
 	}
-	m.Properties["project.groupId"] = m.GroupID
 	m.Properties["project.artifactId"] = m.ArtifactID
-	m.Properties["project.version"] = m.Version
 	m.Properties["project.packaging"] = m.Packaging
 	m.Properties["project.basedir"] = m.Dir
 	m.Properties["basedir"] = m.Dir
-	if parent != nil {
-		m.Properties["project.parent.groupId"] = parent.GroupID
-		m.Properties["project.parent.artifactId"] = parent.ArtifactID
-		m.Properties["project.parent.version"] = parent.Version
-	}
 	// Poms in the repository may use properties only their own builds
 	// define (os-maven-plugin's ${os.detected.classifier}, say); Maven leaves
 	// those as they are, and so do we. The project's own poms must be whole.
-	in := &interp{l: l, m: m, r: r, lenient: strings.HasPrefix(file, l.repo+string(filepath.Separator))}
+	lenient := strings.HasPrefix(file, l.repo+string(filepath.Separator))
+	in := &interp{l: l, m: m, r: r, lenient: lenient}
+	m.Properties["project.groupId"], m.Properties["project.version"] = m.GroupID, m.Version
 	for _, f := range []*string{&m.GroupID, &m.Version} {
 		if *f, err = in.expand(*f); err != nil {
 			return nil, err
 		}
 	}
 	m.Properties["project.groupId"], m.Properties["project.version"] = m.GroupID, m.Version
+	if len(lin) > 1 {
+		pp := r.p.Parent
+		for _, kv := range [][2]string{{"groupId", str(pp.GroupID)}, {"artifactId", str(pp.ArtifactID)}, {"version", str(pp.Version)}} {
+			v, err := in.expand(kv[1])
+			if err != nil {
+				return nil, err
+			}
+			m.Properties["project.parent."+kv[0]] = v
+		}
+	}
+	at := func(src *raw) *interp {
+		return &interp{l: l, m: m, r: src, lenient: lenient || strings.HasPrefix(src.file, l.repo+string(filepath.Separator))}
+	}
 
 	// Build directories.
 	m.BuildDirectory = filepath.Join(m.Dir, "target")
+	if buildDir != "" {
+		d, err := at(dirSrc).expand(buildDir)
+		if err != nil {
+			return nil, err
+		}
+		m.BuildDirectory = abs(m.Dir, d)
+	}
 	m.OutputDirectory = filepath.Join(m.BuildDirectory, "classes")
+	if outputDir != "" {
+		d, err := at(outSrc).expand(outputDir)
+		if err != nil {
+			return nil, err
+		}
+		m.OutputDirectory = abs(m.Dir, d)
+	}
 	m.FinalName = m.ArtifactID + "-" + m.Version
-	if b := r.p.Build; b != nil {
-		if d := str(b.Directory); d != "" {
-			if d, err = in.expand(d); err != nil {
-				return nil, err
-			}
-			m.BuildDirectory = abs(m.Dir, d)
-			m.OutputDirectory = filepath.Join(m.BuildDirectory, "classes")
-		}
-		if d := str(b.OutputDirectory); d != "" {
-			if d, err = in.expand(d); err != nil {
-				return nil, err
-			}
-			m.OutputDirectory = abs(m.Dir, d)
-		}
-		if f := str(b.FinalName); f != "" {
-			if m.FinalName, err = in.expand(f); err != nil {
-				return nil, err
-			}
+	if finalName != "" {
+		if m.FinalName, err = at(nameSrc).expand(finalName); err != nil {
+			return nil, err
 		}
 	}
 
-	// Dependency management: own entries, then imported BOMs, then the parent's.
-	var ownManaged []gopom.Dependency
-	if dm := r.p.DependencyManagement; dm != nil && dm.Dependencies != nil {
-		ownManaged = append(ownManaged, *dm.Dependencies...)
-	}
-	for _, pr := range active {
-		if pr.DependencyManagement != nil && pr.DependencyManagement.Dependencies != nil {
-			ownManaged = append(ownManaged, *pr.DependencyManagement.Dependencies...)
-		}
-	}
+	// Dependency management, then the BOMs it imports (in its order: the
+	// child's imports before the parent's), each adding what is not
+	// managed yet.
 	var imports []Dep
-	for _, gd := range ownManaged {
-		d, err := in.dep(gd)
+	for _, sd := range managed {
+		d, err := at(sd.src).dep(sd.d)
 		if err != nil {
 			return nil, err
 		}
@@ -333,12 +464,18 @@ func (l *loader) load(file string) (*Model, error) {
 			imports = append(imports, d)
 			continue
 		}
-		m.manage(d)
+		if _, ok := m.Managed[d.key()]; !ok {
+			m.manage(d)
+		}
 	}
 	for _, imp := range imports {
 		if isRange(imp.Version) {
-			m.Unsupported = append(m.Unsupported, "BOM import with version range "+imp.String())
-			continue
+			v, fs, err := l.resolveRange(imp.GroupID, imp.ArtifactID, imp.Version)
+			m.Files = append(m.Files, fs...)
+			if err != nil {
+				return nil, fmt.Errorf("%s: importing BOM %s: %w", file, imp, err)
+			}
+			imp.Version = v
 		}
 		bom, err := l.load(l.repoPath(imp.GroupID, imp.ArtifactID, imp.Version, "", "pom"))
 		if err != nil {
@@ -352,85 +489,45 @@ func (l *loader) load(file string) (*Model, error) {
 		}
 		m.Unsupported = append(m.Unsupported, bom.Unsupported...)
 	}
-	if parent != nil {
-		for _, k := range parent.ManagedOrder {
-			if _, ok := m.Managed[k]; !ok {
-				m.manage(parent.Managed[k])
-			}
-		}
-		m.Unsupported = append(m.Unsupported, parent.Unsupported...)
-	}
 
-	// Dependencies: the parent's, overridden by own ones with the same key.
-	var own []gopom.Dependency
-	if r.p.Dependencies != nil {
-		own = append(own, *r.p.Dependencies...)
-	}
-	for _, pr := range active {
-		if pr.Dependencies != nil {
-			own = append(own, *pr.Dependencies...)
-		}
-	}
-	mine := map[string]bool{}
-	var ownDeps []Dep
-	for _, gd := range own {
-		d, err := in.dep(gd)
+	// Dependencies, with the management injected.
+	for _, sd := range deps {
+		d, err := at(sd.src).dep(sd.d)
 		if err != nil {
 			return nil, err
 		}
-		mine[d.key()] = true
-		ownDeps = append(ownDeps, d)
-	}
-	if parent != nil {
-		for _, d := range parent.Dependencies {
-			if !mine[d.key()] {
-				m.Dependencies = append(m.Dependencies, d)
+		if md, ok := m.Managed[d.key()]; ok {
+			if d.Version == "" {
+				d.Version = md.Version
 			}
-		}
-	}
-	for _, d := range ownDeps {
-		if d.Version == "" || d.Scope == "" {
-			if md, ok := m.Managed[d.key()]; ok {
-				if d.Version == "" {
-					d.Version = md.Version
-				}
-				if d.Scope == "" {
-					d.Scope = md.Scope
-				}
-				if len(d.Exclusions) == 0 {
-					d.Exclusions = md.Exclusions
-				}
+			if d.Scope == "" {
+				d.Scope = md.Scope
+			}
+			if d.SystemPath == "" {
+				d.SystemPath = md.SystemPath
+			}
+			if len(d.Exclusions) == 0 {
+				d.Exclusions = md.Exclusions
 			}
 		}
 		if d.Version == "" && d.Scope != "system" {
-			return nil, &PomError{File: file, Line: r.lineOf("<artifactId>" + d.ArtifactID + "</artifactId>"),
+			return nil, &PomError{File: sd.src.file, Line: sd.src.lineOf("<artifactId>" + d.ArtifactID + "</artifactId>"),
 				Msg: fmt.Sprintf("dependency %s:%s has no version and none is managed", d.GroupID, d.ArtifactID)}
-		}
-		if isRange(d.Version) {
-			m.Unsupported = append(m.Unsupported, "version range "+d.String())
 		}
 		m.Dependencies = append(m.Dependencies, d)
 	}
 
 	if dm := r.p.DistributionManagement; dm != nil && dm.Relocation != nil {
 		rel := Dep{GroupID: str(dm.Relocation.GroupID), ArtifactID: str(dm.Relocation.ArtifactID), Version: str(dm.Relocation.Version)}
-		if rel.GroupID == "" {
-			rel.GroupID = m.GroupID
+		for _, f := range []*string{&rel.GroupID, &rel.ArtifactID, &rel.Version} {
+			if *f, err = in.expand(*f); err != nil {
+				return nil, err
+			}
 		}
-		if rel.ArtifactID == "" {
-			rel.ArtifactID = m.ArtifactID
-		}
-		if rel.Version == "" {
-			rel.Version = m.Version
-		}
+		rel.GroupID = or(rel.GroupID, m.GroupID)
+		rel.ArtifactID = or(rel.ArtifactID, m.ArtifactID)
+		rel.Version = or(rel.Version, m.Version)
 		m.Relocation = &rel
-	}
-	if b := r.tree.child("build"); b != nil {
-		m.Plugins = append(m.Plugins, b.children("plugins", "plugin")...)
-		m.Plugins = append(m.Plugins, b.children("pluginManagement", "plugins", "plugin")...)
-	}
-	if parent != nil {
-		m.Plugins = append(m.Plugins, parent.Plugins...)
 	}
 	l.models[file] = m
 	return m, nil
@@ -452,12 +549,12 @@ func abs(dir, p string) string {
 
 func isRange(v string) bool { return strings.ContainsAny(v, "[(,") }
 
-// loadParent finds the parent: at relativePath (default ../pom.xml) when
-// that pom is the one named, else in the local repository.
-func (l *loader) loadParent(r *raw, pp *gopom.Parent) (*Model, error) {
+// parentFile finds the parent's pom: at relativePath (default ../pom.xml)
+// when that pom is the one named, else in the local repository.
+func (l *loader) parentFile(r *raw, pp *gopom.Parent) (string, error) {
 	g, a, v := str(pp.GroupID), str(pp.ArtifactID), str(pp.Version)
 	if g == "" || a == "" || v == "" {
-		return nil, &PomError{File: r.file, Line: r.lineOf("<parent>"), Msg: "<parent> needs groupId, artifactId and version"}
+		return "", &PomError{File: r.file, Line: r.lineOf("<parent>"), Msg: "<parent> needs groupId, artifactId and version"}
 	}
 	rel := "../pom.xml"
 	if pp.RelativePath != nil {
@@ -478,16 +575,16 @@ func (l *loader) loadParent(r *raw, pp *gopom.Parent) (*Model, error) {
 				pv = str(pr.p.Parent.Version)
 			}
 			if pg == g && str(pr.p.ArtifactID) == a && (pv == v || strings.Contains(pv, "${")) {
-				return l.load(cand)
+				return cand, nil
 			}
 		}
 	}
-	m, err := l.load(l.repoPath(g, a, v, "", "pom"))
-	if errors.Is(err, ErrMissing) {
-		return nil, &PomError{File: r.file, Line: r.lineOf("<parent>"), Err: ErrMissing,
+	p := l.repoPath(g, a, v, "", "pom")
+	if _, err := os.Stat(p); err != nil {
+		return "", &PomError{File: r.file, Line: r.lineOf("<parent>"), Err: ErrMissing,
 			Msg: fmt.Sprintf("parent %s:%s:%s is neither at %s nor in the local repository %s", g, a, v, rel, l.repo)}
 	}
-	return m, err
+	return p, nil
 }
 
 // interp expands ${...} in a pom's values.

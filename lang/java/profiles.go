@@ -15,9 +15,9 @@ import (
 // no other is active. A profile that would change dependencies or properties
 // but whose activation cannot be evaluated is recorded as unsupported, so
 // the caller can let Maven resolve instead.
-func (l *loader) activeProfiles(r *raw, m *Model) ([]gopom.Profile, error) {
+func (l *loader) activeProfiles(r *raw, dir string) (profiles []gopom.Profile, unsupported []string, err error) {
 	if r.p.Profiles == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var active, byDefault []gopom.Profile
 	for _, pr := range *r.p.Profiles {
@@ -26,10 +26,10 @@ func (l *loader) activeProfiles(r *raw, m *Model) ([]gopom.Profile, error) {
 			continue
 		}
 		relevant := pr.Dependencies != nil || pr.DependencyManagement != nil || pr.Properties != nil
-		on, known := l.evalActivation(a, m.Dir)
+		on, known := l.evalActivation(a, dir)
 		if !known {
 			if relevant {
-				m.Unsupported = append(m.Unsupported, "profile "+str(pr.ID)+" in "+r.file)
+				unsupported = append(unsupported, "profile "+str(pr.ID)+" in "+r.file)
 			}
 			continue
 		}
@@ -40,9 +40,9 @@ func (l *loader) activeProfiles(r *raw, m *Model) ([]gopom.Profile, error) {
 		}
 	}
 	if len(active) == 0 {
-		return byDefault, nil
+		return byDefault, unsupported, nil
 	}
-	return active, nil
+	return active, unsupported, nil
 }
 
 // evalActivation: all given conditions must hold (Maven 3.2+).

@@ -12,6 +12,8 @@ import (
 type Artifact struct {
 	GroupID, ArtifactID, Version, Type, Classifier string
 	Scope                                          string
+	// Optional is set for a direct dependency the project declares optional.
+	Optional bool `json:",omitempty"`
 	// File is the artifact in the local repository (or a system path); for
 	// a reactor module, its jar, or its classes directory when not packaged.
 	File string
@@ -36,16 +38,26 @@ func (a Artifact) String() string {
 
 // node is one occurrence of a dependency in the graph.
 type node struct {
-	dep      Dep
-	declared string // scope as declared (after management), "" = compile
-	depth    int
-	parent   *node
-	excl     []Exclusion
-	mgmt     map[string]Dep // management that applies below this node
-	kids     []*node
-	winner   bool
-	losers   []*node // other occurrences of the same conflict key, for scope choice
-	scope    string  // final scope
+	dep Dep
+	// declared is the scope as declared, after management ("" = compile);
+	// managedScope says management set it, and then it is not derived
+	// from the parent's.
+	declared     string
+	managedScope bool
+	depth        int
+	parent       *node
+	excl         []Exclusion
+	kids         []*node
+	group        *group
+}
+
+// group is a conflict group: every occurrence of one artifact (groupId,
+// artifactId, extension, classifier), in the order Maven meets them.
+type group struct {
+	items  []*node
+	winner *node
+	scope  string // final scope, "" until chosen
+	busy   bool   // being chosen (a cycle)
 }
 
 func conflictKey(d Dep) string {
@@ -87,29 +99,37 @@ func excluded(ex []Exclusion, d Dep) bool {
 	return false
 }
 
-// deriveScope is Maven's scope of a transitive dependency from its parent's.
+// deriveScope is Maven's scope of a dependency reached through a parent of
+// the given scope (maven-resolver's JavaScopeDeriver).
 func deriveScope(parent, child string) string {
-	if child == "" {
-		child = "compile"
-	}
-	switch parent {
-	case "test", "provided":
+	switch {
+	case child == "system" || child == "test":
+		return child
+	case parent == "" || parent == "compile":
+		return child
+	case parent == "test" || parent == "runtime":
 		return parent
-	case "runtime":
-		if child == "compile" {
-			return "runtime"
-		}
+	case parent == "system" || parent == "provided":
+		return "provided"
 	}
-	return child
+	return "runtime"
 }
 
-// widest is Maven's choice among the scopes a dependency is reached with.
-func widest(scopes []string) string {
-	for _, s := range []string{"compile", "runtime", "system", "provided", "test"} {
-		for _, x := range scopes {
-			if x == s {
-				return s
-			}
+// widest is Maven's choice among the scopes a dependency is reached with
+// (maven-resolver's JavaScopeSelector): system only when it is the only one,
+// then compile, runtime, provided, test.
+func widest(scopes map[string]bool) string {
+	if len(scopes) > 1 {
+		delete(scopes, "system")
+	}
+	if len(scopes) == 1 {
+		for s := range scopes {
+			return s
+		}
+	}
+	for _, s := range []string{"compile", "runtime", "provided", "test"} {
+		if scopes[s] {
+			return s
 		}
 	}
 	return "compile"
@@ -122,45 +142,71 @@ func (e *unsupportedError) Error() string {
 	return "the native resolver does not handle " + strings.Join(e.what, ", ")
 }
 
-// resolve computes the runtime classpath of the project model with Maven's
-// rules: a breadth-first walk where the nearest occurrence of each artifact
-// wins (the first declared on a tie), test and provided dependencies take
-// part in that mediation (their subtrees too) but their scope then decides,
-// optional and test/provided dependencies of dependencies are not
-// transitive, exclusions apply to whole subtrees, the project's dependency
-// management (and, below each direct dependency, that dependency's own)
-// overrides versions and scopes from depth 2 on, and the result is listed in
-// the resolved tree's pre-order, as Maven's classpath is.
+// resolve computes the runtime classpath of the project model as Maven 3.9
+// (maven-resolver 1.9) does:
+//   - the graph is walked breadth first; each conflict group (groupId,
+//     artifactId, extension, classifier) is won by its nearest occurrence,
+//     the first declared on a tie, and only winners are expanded;
+//   - test, provided and optional dependencies of dependencies are left
+//     out (the declared scope counts, before management), exclusions apply
+//     to whole subtrees, and a relocated artifact is replaced by its target;
+//   - the project's dependency management (not its dependencies') sets
+//     versions and scopes from depth 2 on, and adds exclusions at every
+//     depth;
+//   - version ranges take the highest version the repository metadata
+//     lists in the range;
+//   - a winner's scope is its declared one when it is a direct dependency,
+//     else the widest of the scopes of all its occurrences, each derived
+//     from its parent's final scope (parents are settled first, so a
+//     losing occurrence under a test dependency counts as test), unless
+//     management set it;
+//   - the classpath is the compile and runtime winners in the resolved
+//     tree's pre-order.
 func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
-	var files []string // every pom read, for the cache key
-	files = append(files, root.Files...)
+	files := append([]string(nil), root.Files...)
 	if len(root.Unsupported) > 0 {
 		return nil, files, &unsupportedError{root.Unsupported}
 	}
-	top := &node{depth: 0, mgmt: root.Managed}
-	queue := make([]*node, 0, len(root.Dependencies))
+	mgmt := transitiveManagement(root)
+	top := &node{}
+	var queue []*node
 	for _, d := range root.Dependencies {
-		n := &node{dep: d, declared: or(d.Scope, "compile"), depth: 1, parent: top, excl: d.Exclusions, mgmt: root.Managed}
+		if md, ok := mgmt[conflictKey(d)]; ok && len(md.Exclusions) > 0 {
+			d.Exclusions = append(append([]Exclusion{}, d.Exclusions...), md.Exclusions...)
+		}
+		n := &node{dep: d, declared: or(d.Scope, "compile"), depth: 1, parent: top, excl: d.Exclusions}
 		top.kids = append(top.kids, n)
 		queue = append(queue, n)
 	}
-	decided := map[string]*node{}
-	var order []*node
+	groups := map[string]*group{}
 	for len(queue) > 0 {
 		n := queue[0]
 		queue = queue[1:]
+		drop, fs, err := l.settle(n, mgmt)
+		files = append(files, fs...)
+		if err != nil {
+			return nil, files, err
+		}
+		if drop {
+			n.parent.kids = remove(n.parent.kids, n)
+			continue
+		}
 		k := conflictKey(n.dep)
-		if w, ok := decided[k]; ok {
-			w.losers = append(w.losers, n)
+		g := groups[k]
+		if g == nil {
+			g = &group{}
+			groups[k] = g
+		}
+		n.group = g
+		g.items = append(g.items, n)
+		if g.winner != nil {
 			continue
 		}
-		decided[k] = n
-		n.winner = true
-		order = append(order, n)
-		if n.declared == "system" {
-			continue
+		g.winner = n
+		if n.declared == "system" || n.dep.SystemPath != "" {
+			continue // no descriptor: not traversed
 		}
-		m, err := l.depModel(n)
+		m, err := l.depModel(n.dep)
 		if err != nil {
 			return nil, files, err
 		}
@@ -168,81 +214,40 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 		if len(m.Unsupported) > 0 {
 			return nil, files, &unsupportedError{m.Unsupported}
 		}
-		mgmt := n.mgmt
-		if n.depth == 1 && len(m.Managed) > 0 {
-			// Below a direct dependency, its own management applies too,
-			// after the project's.
-			mgmt = make(map[string]Dep, len(root.Managed)+len(m.Managed))
-			for k, v := range m.Managed {
-				mgmt[k] = v
-			}
-			for k, v := range root.Managed {
-				mgmt[k] = v
-			}
-		}
 		for _, d := range m.Dependencies {
-			if d.Scope == "test" || d.Scope == "provided" || d.Scope == "system" || d.Optional {
+			if d.Scope == "test" || d.Scope == "provided" || d.Optional || excluded(n.excl, d) {
 				continue
 			}
-			if excluded(n.excl, d) {
-				continue
-			}
-			excl := append(append([]Exclusion{}, n.excl...), d.Exclusions...)
-			if md, ok := n.mgmt[d.key()]; ok {
-				if md.Version != "" {
-					d.Version = md.Version
-				}
-				if md.Scope != "" {
-					d.Scope = md.Scope
-				}
-				excl = append(excl, md.Exclusions...)
-			}
-			if isRange(d.Version) {
-				return nil, files, &unsupportedError{[]string{"version range " + d.String() + " (in " + m.File + ")"}}
-			}
-			c := &node{dep: d, declared: or(d.Scope, "compile"), depth: n.depth + 1, parent: n, excl: excl, mgmt: mgmt}
+			c := &node{dep: d, declared: or(d.Scope, "compile"), depth: n.depth + 1, parent: n}
+			l.manage(c, mgmt, true)
 			n.kids = append(n.kids, c)
 			queue = append(queue, c)
 		}
 	}
-	// Final scopes, parents before children: a direct dependency keeps its
-	// declared scope; others take the widest scope they are reached with.
-	for _, w := range order {
-		if w.depth == 1 {
-			w.scope = w.declared
-			continue
-		}
-		scopes := []string{deriveScope(w.parent.scope, w.declared)}
-		for _, o := range w.losers {
-			if o.depth == 1 {
-				continue
-			}
-			scopes = append(scopes, deriveScope(o.parent.scope, o.declared))
-		}
-		w.scope = widest(scopes)
+	for _, n := range top.kids {
+		finalScope(n.group)
 	}
+
 	var out []Artifact
 	var walk func(n *node)
 	walk = func(n *node) {
 		for _, c := range n.kids {
-			if !c.winner {
+			if c.group.winner != c {
 				continue
 			}
-			if c.scope == "compile" || c.scope == "runtime" {
-				if c.dep.typ() != "pom" {
-					ext, cls := extension(c.dep)
-					a := Artifact{GroupID: c.dep.GroupID, ArtifactID: c.dep.ArtifactID, Version: c.dep.Version,
-						Type: c.dep.typ(), Classifier: cls, Scope: c.scope,
-						File: l.repoPath(c.dep.GroupID, c.dep.ArtifactID, c.dep.Version, cls, ext)}
-					if wm := l.workspaceModel(c.dep); wm != nil {
-						a.Module = true
-						a.File = filepath.Join(wm.BuildDirectory, wm.FinalName+"."+ext)
-						if _, err := os.Stat(a.File); err != nil {
-							a.File = wm.OutputDirectory
-						}
+			if s := finalScope(c.group); (s == "compile" || s == "runtime") && c.dep.typ() != "pom" {
+				ext, cls := extension(c.dep)
+				a := Artifact{GroupID: c.dep.GroupID, ArtifactID: c.dep.ArtifactID, Version: c.dep.Version,
+					Type: c.dep.typ(), Classifier: cls, Scope: s, Optional: c.depth == 1 && c.dep.Optional,
+					File: l.repoPath(c.dep.GroupID, c.dep.ArtifactID, c.dep.Version, cls, ext)}
+				if wm := l.workspaceModel(c.dep); wm != nil {
+					a.Module = true
+					a.File = filepath.Join(wm.BuildDirectory, wm.FinalName+"."+ext)
+					if _, err := os.Stat(a.File); err != nil {
+						a.File = wm.OutputDirectory
 					}
-					out = append(out, a)
 				}
+				out = append(out, a)
 			}
 			walk(c)
 		}
@@ -260,27 +265,163 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 	return out, files, nil
 }
 
-// depModel loads the effective pom of a dependency, following relocations.
-func (l *loader) depModel(n *node) (*Model, error) {
-	if wm := l.workspaceModel(n.dep); wm != nil {
-		return wm, nil
+// transitiveManagement is the project's dependency management as
+// maven-resolver applies it below the direct dependencies: keyed by
+// artifact (groupId, artifactId, extension, classifier), the first entry
+// for a key winning.
+func transitiveManagement(root *Model) map[string]Dep {
+	out := make(map[string]Dep, len(root.ManagedOrder))
+	for _, k := range root.ManagedOrder {
+		d := root.Managed[k]
+		ck := conflictKey(d)
+		prev, seen := out[ck]
+		if !seen {
+			out[ck] = d
+			continue
+		}
+		// Each attribute is taken from the first entry that has it;
+		// exclusions add up.
+		if prev.Version == "" {
+			prev.Version = d.Version
+		}
+		if prev.Scope == "" {
+			prev.Scope = d.Scope
+		}
+		prev.Exclusions = append(append([]Exclusion{}, prev.Exclusions...), d.Exclusions...)
+		out[ck] = prev
 	}
-	for hops := 0; hops < 5; hops++ {
+	return out
+}
+
+// manage applies the project's management to a transitive dependency:
+// version and scope (unless disabled after a relocation within the same
+// groupId and artifactId), and exclusions added to its own.
+func (l *loader) manage(c *node, mgmt map[string]Dep, versions bool) {
+	c.excl = append(append([]Exclusion{}, c.parent.excl...), c.dep.Exclusions...)
+	md, ok := mgmt[conflictKey(c.dep)]
+	if !ok {
+		return
+	}
+	if versions && md.Version != "" {
+		c.dep.Version = md.Version
+	}
+	if md.Scope != "" {
+		c.dep.Scope, c.declared, c.managedScope = md.Scope, md.Scope, true
+	}
+	c.excl = append(c.excl, md.Exclusions...)
+}
+
+// settle gives an occurrence its version (a range resolved from the
+// repository's metadata) and follows relocations, which Maven applies
+// before conflict resolution: the relocated artifact is selected, excluded
+// and managed again under its new coordinates.
+func (l *loader) settle(n *node, mgmt map[string]Dep) (drop bool, files []string, err error) {
+	for hops := 0; ; hops++ {
+		if hops > 5 {
+			return false, files, fmt.Errorf("%s: too many relocations", n.dep)
+		}
+		if isRange(n.dep.Version) {
+			v, fs, err := l.resolveRange(n.dep.GroupID, n.dep.ArtifactID, n.dep.Version)
+			files = append(files, fs...)
+			if err != nil {
+				return false, files, fmt.Errorf("%s: %w", n.dep, err)
+			}
+			n.dep.Version = v
+		}
+		if n.declared == "system" || n.dep.SystemPath != "" || l.workspaceModel(n.dep) != nil {
+			return false, files, nil
+		}
 		d := n.dep
 		m, err := l.load(l.repoPath(d.GroupID, d.ArtifactID, d.Version, "", "pom"))
 		if err != nil {
 			if errors.Is(err, ErrMissing) {
-				return nil, fmt.Errorf("pom of %s: %w", d, err)
+				return false, files, fmt.Errorf("pom of %s: %w", d, err)
 			}
-			return nil, err
+			return false, files, err
 		}
 		r := m.Relocation
 		if r == nil || (r.GroupID == d.GroupID && r.ArtifactID == d.ArtifactID && r.Version == d.Version) {
-			return m, nil
+			return false, files, nil
 		}
+		files = append(files, m.Files...)
+		sameGA := r.GroupID == d.GroupID && r.ArtifactID == d.ArtifactID
 		n.dep.GroupID, n.dep.ArtifactID, n.dep.Version = r.GroupID, r.ArtifactID, r.Version
+		if n.depth > 1 {
+			if excluded(n.parent.excl, n.dep) {
+				return true, files, nil // excluded under its new name
+			}
+			l.manage(n, mgmt, !sameGA)
+		}
 	}
-	return nil, fmt.Errorf("%s: too many relocations", n.dep)
+}
+
+func remove(ns []*node, n *node) []*node {
+	for i, x := range ns {
+		if x == n {
+			return append(ns[:i:i], ns[i+1:]...)
+		}
+	}
+	return ns
+}
+
+// finalScope chooses a conflict group's scope once its parents' are known
+// (maven-resolver settles conflict groups parents first).
+func finalScope(g *group) string {
+	if g.scope != "" {
+		return g.scope
+	}
+	w := g.winner
+	if w.declared == "system" {
+		g.scope = "system"
+		return g.scope
+	}
+	g.busy = true
+	scopes := map[string]bool{}
+	for _, it := range g.items {
+		if it.depth <= 1 {
+			g.scope, g.busy = it.declared, false
+			return g.scope
+		}
+		scopes[itemScope(it)] = true
+	}
+	g.scope, g.busy = widest(scopes), false
+	return g.scope
+}
+
+// itemScope is an occurrence's scope: set by management, or derived from
+// its parent's final scope (or, within a cycle of groups, the parent's
+// scope along its own path).
+func itemScope(n *node) string {
+	if n.managedScope || n.depth <= 1 {
+		return n.declared
+	}
+	p := n.parent.group
+	var ps string
+	if p.busy {
+		ps = pathScope(n.parent)
+	} else {
+		ps = finalScope(p)
+	}
+	return deriveScope(ps, n.declared)
+}
+
+func pathScope(n *node) string {
+	if n.managedScope || n.depth <= 1 {
+		return n.declared
+	}
+	return deriveScope(pathScope(n.parent), n.declared)
+}
+
+// depModel loads the effective pom of a (settled) dependency.
+func (l *loader) depModel(d Dep) (*Model, error) {
+	if wm := l.workspaceModel(d); wm != nil {
+		return wm, nil
+	}
+	m, err := l.load(l.repoPath(d.GroupID, d.ArtifactID, d.Version, "", "pom"))
+	if err != nil && errors.Is(err, ErrMissing) {
+		return nil, fmt.Errorf("pom of %s: %w", d, err)
+	}
+	return m, err
 }
 
 // workspaceModel returns the reactor module d names, if it is one.
