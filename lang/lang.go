@@ -81,6 +81,9 @@ type Options struct {
 	MainClass    string
 	Module       string // the module to build, when dir is a multi-module parent
 	Jar          string // a built jar (plain or Spring Boot) to build from instead
+	// KeepDevDeps keeps development-only dependencies (Spring Boot's
+	// devtools and Docker Compose support) that are left out by default.
+	KeepDevDeps bool
 
 	// Node: the file to run instead of the derived one, and whether native
 	// addons built for another platform may go into the image.

@@ -44,6 +44,7 @@ type projectFlags struct {
 	followLinks bool
 	module      string
 	jar         string
+	keepDevDeps bool
 	jvmFlags    []string
 	classpath   string
 }
@@ -69,6 +70,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
+	fl.BoolVar(&f.keepDevDeps, "keep-dev-deps", false, "Java: keep development-only dependencies (spring-boot-devtools, spring-boot-docker-compose) that are left out of the image as Spring Boot's repackager leaves them out")
 	fl.StringArrayVar(&f.jvmFlags, "jvm-flag", nil, "Java: a JVM flag for the entrypoint (repeatable)")
 	fl.StringVar(&f.classpath, "classpath", "", "Java: the runtime classpath, already resolved (e.g. exec-maven-plugin's %classpath), instead of resolving it")
 	f.apt.register(cmd)
@@ -146,6 +148,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			MainClass:      f.mainClass,
 			Module:         f.module,
 			Jar:            f.jar,
+			KeepDevDeps:    f.keepDevDeps,
 			NodeMain:       f.nodeMain,
 			AllowNative:    f.allowNative,
 			FollowSymlinks: f.followLinks,

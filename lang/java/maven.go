@@ -51,11 +51,14 @@ type projectInfo struct {
 	OutputDirectory, BuildDirectory string
 	PomMain                         string
 	Release                         int
+	// BootKeeps lists development-only artifacts the project's Spring Boot
+	// plugin keeps.
+	BootKeeps []string `json:",omitempty"`
 }
 
 func infoOf(m *Model) projectInfo {
 	return projectInfo{File: m.File, Dir: m.Dir, OutputDirectory: m.OutputDirectory, BuildDirectory: m.BuildDirectory,
-		PomMain: pomMainClass(m), Release: javaRelease(m)}
+		PomMain: pomMainClass(m), Release: javaRelease(m), BootKeeps: bootKeeps(m)}
 }
 
 // resolutionVersion changes whenever what is cached, or how it is computed,
@@ -103,7 +106,7 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 	}
 	if cacheFile != "" {
 		if r, ok := loadResolution(cacheFile); ok {
-			return r.Info, r.Artifacts, nil
+			return r.Info, devFilter(r.Info, r.Artifacts, opts), nil
 		}
 	}
 
@@ -147,7 +150,8 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 			a.Module = l.moduleAt(p)
 			arts = append(arts, a)
 		}
-		return infoOf(m), arts, nil
+		info := infoOf(m)
+		return info, devFilter(info, arts, opts), nil
 	}
 
 	arts, files, err := l.resolve(m)
@@ -194,7 +198,16 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 			}
 		}
 	}
-	return info, arts, nil
+	return info, devFilter(info, arts, opts), nil
+}
+
+// devFilter leaves development-only artifacts out, saying so.
+func devFilter(info projectInfo, arts []Artifact, opts lang.Options) []Artifact {
+	arts, notes := dropDevOnly(arts, info.BootKeeps, opts.KeepDevDeps)
+	for _, n := range notes {
+		notify(opts, n)
+	}
+	return arts
 }
 
 func loadResolution(file string) (*resolution, bool) {
