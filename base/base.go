@@ -18,13 +18,15 @@ import (
 )
 
 // The bases used when none is given: distroless, as a user coming from Jib
-// or ko expects. The Java analyzer picks DefaultJava21 for projects that
-// target Java 21. Any of them can be replaced by a Debian-built one
-// (debian:static, debian:java17, debian:nodejs) for offline builds.
+// or ko expects. A Java project gets the lowest of the Java ones that runs
+// the release it targets (see ForJava). Any of them can be replaced by a
+// Debian-built one (debian:static, debian:java, debian:nodejs) for offline
+// builds.
 const (
 	DefaultGo     = "gcr.io/distroless/static-debian12:nonroot"
 	DefaultJava17 = "gcr.io/distroless/java17-debian12:nonroot"
 	DefaultJava21 = "gcr.io/distroless/java21-debian12:nonroot"
+	DefaultJava25 = "gcr.io/distroless/java25-debian13:nonroot"
 	DefaultNode   = "gcr.io/distroless/nodejs20-debian12:nonroot"
 )
 
@@ -46,7 +48,7 @@ type Options struct {
 //	builtin:static      a minimal base generated offline (passwd, group, /tmp, /home/nonroot)
 //	oci:DIR[:TAG]       an image in an OCI layout, by its ref name annotation
 //	tar:FILE            the first image of a docker-loadable tarball
-//	debian:PRESET[+PKG,...]  built from Debian packages (static, cc, java17, nodejs), once, then cached
+//	debian:PRESET[+PKG,...]  built from Debian packages (static, cc, java11, java17, java21, java25, nodejs), once, then cached
 //	REFERENCE           an image in a registry, cached by digest
 func Resolve(ctx context.Context, spec string, opts Options) (image.Base, error) {
 	if opts.Platform.OS == "" {

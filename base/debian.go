@@ -27,7 +27,8 @@ type DebianOptions struct {
 	// Sources are the apt repositories (cmd reads the machine's apt sources,
 	// or takes --mirror).
 	Sources []debian.Source
-	// Suite is the release codename; empty means bookworm.
+	// Suite is the release codename; empty means the preset's (bookworm,
+	// bullseye for java11, trixie for java21 and java25).
 	Suite string
 	// Keyring overrides the sources' keyrings for the Release signature check.
 	Keyring string
@@ -55,6 +56,9 @@ func ParseDebianSpec(s string) (DebianSpec, error) {
 			names = append(names, n)
 		}
 		sort.Strings(names)
+		if preset == JavaPreset {
+			return spec, fmt.Errorf("debian:%s stands for the Java preset a project needs, which only a build of a Java project chooses: name one of %s", JavaPreset, strings.Join(names, ", "))
+		}
 		return spec, fmt.Errorf("unknown Debian base preset %q: the presets are %s", preset, strings.Join(names, ", "))
 	}
 	return spec, nil
@@ -132,7 +136,10 @@ func BuildDebian(ctx context.Context, spec DebianSpec, opts Options, refresh boo
 		opts.Platform = v1.Platform{OS: "linux", Architecture: "amd64"}
 	}
 	if opts.Debian.Suite == "" {
-		opts.Debian.Suite = "bookworm"
+		opts.Debian.Suite = debian.DefaultSuite
+		if p, ok := debian.Presets[spec.Preset]; ok && p.Suite != "" {
+			opts.Debian.Suite = p.Suite
+		}
 	}
 	arch, err := DebianArch(opts.Platform)
 	if err != nil {

@@ -41,6 +41,8 @@ type Options struct {
 
 // Result of Build.
 type Result struct {
+	// Suite is the Debian release the packages come from.
+	Suite string
 	// Packages is the resolved closure, sorted by name, versions pinned.
 	Packages []Package
 	// Plan holds the package layers and the configuration layer, and the
@@ -51,6 +53,9 @@ type Result struct {
 	// Unverified lists sources whose Release signature was not checked
 	// because no keyring was available.
 	Unverified []Source
+	// Derived lists the sources used for a suite the apt sources do not
+	// name, made from another Debian release's sources (see ForSuite).
+	Derived []Source
 }
 
 // bigPackage is the installed size (KiB) from which a package gets a layer
@@ -81,17 +86,15 @@ func Build(ctx context.Context, packages, leaves []string, opts Options) (*Resul
 		client = defaultClient()
 	}
 	f := fetcher{client: client}
-	var srcs []Source
-	for _, s := range opts.Sources {
-		if s.Suite == opts.Suite || strings.HasPrefix(s.Suite, opts.Suite+"-") {
-			srcs = append(srcs, s)
-		}
-	}
+	srcs, derived := ForSuite(opts.Sources, opts.Suite)
 	if len(srcs) == 0 {
 		return nil, fmt.Errorf("no apt source for suite %s: add one to the apt sources or give --mirror", opts.Suite)
 	}
 
-	res := &Result{}
+	res := &Result{Suite: opts.Suite}
+	if derived {
+		res.Derived = srcs
+	}
 	all, err := fetchIndexes(ctx, f, srcs, opts, res)
 	if err != nil {
 		return nil, err
@@ -261,6 +264,10 @@ func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, e
 
 // Preset is a curated package list, like a distroless image's.
 type Preset struct {
+	// Suite is the Debian release the preset is built from unless another
+	// is asked for: the one whose packages it names (Java 11 is in bullseye
+	// only, 21 and 25 in trixie).
+	Suite    string
 	Packages []string
 	// Leaves are packages whose dependencies are not followed: as distroless
 	// does, the static files of base-files, netbase, tzdata and
@@ -272,15 +279,38 @@ type Preset struct {
 }
 
 var staticSet = []string{"base-files", "netbase", "tzdata", "ca-certificates"}
-var ccSet = append(append([]string{}, staticSet...), "libc6", "libgcc-s1", "libstdc++6", "libssl3")
 
-// Presets match distroless's images in content.
+// ccSet names libssl3 or, where there is none (bullseye), libssl1.1; in
+// trixie libssl3t64 provides libssl3. libssl1.1 depends on debconf (and so
+// perl and dpkg) for its maintainer script only: it is a leaf, as distroless
+// has it.
+var (
+	ccSet    = append(append([]string{}, staticSet...), "libc6", "libgcc-s1", "libstdc++6", "libssl3 | libssl1.1")
+	ccLeaves = append(append([]string{}, staticSet...), "libssl1.1")
+)
+
+// DefaultSuite is the Debian release of presets that name none, and of
+// package lists without a preset.
+const DefaultSuite = "bookworm"
+
+// javaPreset is cc with zlib and a headless JRE, whose other dependencies
+// (desktop, printing, sound) are not followed.
+func javaPreset(suite, jre string) Preset {
+	return Preset{
+		Suite:    suite,
+		Packages: append(append([]string{}, ccSet...), "zlib1g", jre),
+		Leaves:   append(append([]string{}, ccLeaves...), jre),
+	}
+}
+
+// Presets match distroless's images in content. The Java presets cover
+// every Java the reachable Debian releases ship.
 var Presets = map[string]Preset{
-	"static": {Packages: staticSet, Leaves: staticSet},
-	"cc":     {Packages: ccSet, Leaves: staticSet},
-	"java17": {
-		Packages: append(append([]string{}, ccSet...), "zlib1g", "openjdk-17-jre-headless"),
-		Leaves:   append(append([]string{}, staticSet...), "openjdk-17-jre-headless"),
-	},
-	"nodejs": {Packages: append(append([]string{}, ccSet...), "nodejs"), Leaves: staticSet},
+	"static": {Suite: DefaultSuite, Packages: staticSet, Leaves: staticSet},
+	"cc":     {Suite: DefaultSuite, Packages: ccSet, Leaves: ccLeaves},
+	"java11": javaPreset("bullseye", "openjdk-11-jre-headless"),
+	"java17": javaPreset("bookworm", "openjdk-17-jre-headless"),
+	"java21": javaPreset("trixie", "openjdk-21-jre-headless"),
+	"java25": javaPreset("trixie", "openjdk-25-jre-headless"),
+	"nodejs": {Suite: DefaultSuite, Packages: append(append([]string{}, ccSet...), "nodejs"), Leaves: ccLeaves},
 }

@@ -99,8 +99,9 @@ func (e *UnknownPackageError) Error() string {
 	return fmt.Sprintf("no package %q (needed by %s) in the configured repositories", e.Name, e.RequiredBy)
 }
 
-// resolve returns the dependency closure of the requested packages (name or
-// name=version), sorted by name: Depends and Pre-Depends, the first
+// resolve returns the dependency closure of the requested packages (name,
+// name=version, or a choice "name | name"; a name no package has is looked
+// up in the Provides fields), sorted by name: Depends and Pre-Depends, the first
 // satisfiable alternative of each relation unless a chosen package already
 // satisfies another, virtual packages through Provides. The dependencies of
 // leaves are not followed (a preset's curated packages, whose dependencies
@@ -119,8 +120,24 @@ func (ix *index) resolve(requested, leaves []string) ([]Package, error) {
 		}
 	}
 	for _, r := range requested {
+		if strings.Contains(r, "|") {
+			p, err := ix.requestedChoice(r)
+			if err != nil {
+				return nil, err
+			}
+			add(p)
+			continue
+		}
 		name, ver, pinned := strings.Cut(r, "=")
 		cands := ix.byName[name]
+		if len(cands) == 0 && !pinned {
+			p, err := ix.provider(name)
+			if err != nil {
+				return nil, err
+			}
+			add(p)
+			continue
+		}
 		if len(cands) == 0 {
 			return nil, &UnknownPackageError{Name: name}
 		}
@@ -176,6 +193,49 @@ func (ix *index) resolve(requested, leaves []string) ([]Package, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
+}
+
+// provider is the package that provides name when no package has that
+// name: trixie's 64-bit time_t transition renamed libssl3 to libssl3t64,
+// which Provides libssl3, so a list written for bookworm works there too.
+// Like apt, it takes a sole provider and asks for a choice among several.
+func (ix *index) provider(name string) (Package, error) {
+	switch provs := ix.provides[name]; len(provs) {
+	case 0:
+		return Package{}, &UnknownPackageError{Name: name}
+	case 1:
+		return provs[0], nil
+	default:
+		var names []string
+		for _, p := range provs {
+			names = append(names, p.Name)
+		}
+		return Package{}, fmt.Errorf("package %q is virtual, provided by %s: name one", name, strings.Join(names, ", "))
+	}
+}
+
+// requestedChoice resolves "a | b": the first alternative some package is,
+// or provides (libssl3 in bookworm and trixie, libssl1.1 in bullseye).
+func (ix *index) requestedChoice(r string) (Package, error) {
+	var alts []string
+	for _, a := range strings.Split(r, "|") {
+		a = strings.TrimSpace(a)
+		if a == "" || strings.Contains(a, "=") {
+			return Package{}, fmt.Errorf("package choice %q: want NAME | NAME ..., with no versions", r)
+		}
+		alts = append(alts, a)
+	}
+	for _, a := range alts {
+		if cands := ix.byName[a]; len(cands) > 0 {
+			return cands[0], nil
+		}
+		if p, err := ix.provider(a); err == nil {
+			return p, nil
+		} else if _, unknown := err.(*UnknownPackageError); !unknown {
+			return Package{}, err
+		}
+	}
+	return Package{}, fmt.Errorf("no package %s in the configured repositories", strings.Join(alts, " or "))
 }
 
 func baseName(p dependency.Possibility) string {

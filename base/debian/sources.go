@@ -126,3 +126,58 @@ func readDeb822(file string) ([]Source, error) {
 	}
 	return out, nil
 }
+
+// releases are Debian's codenames and aliases: a source for one of them can
+// stand for another's at the same URI (a Debian mirror carries them all).
+var releases = []string{"buster", "bullseye", "bookworm", "trixie", "forky", "duke", "sid",
+	"oldoldstable", "oldstable", "stable", "testing", "unstable"}
+
+// ForSuite returns the sources of suite and its -updates and -security
+// suites. A source with no suite (a bare --mirror) is taken for suite. When
+// none names suite, the sources of another Debian release are used for it
+// at the same URIs, with the same keyrings: a machine with bookworm's apt
+// sources builds trixie and bullseye bases from the same mirrors. derived
+// says so.
+func ForSuite(srcs []Source, suite string) (out []Source, derived bool) {
+	for _, s := range srcs {
+		switch {
+		case s.Suite == "":
+			s.Suite = suite
+			out = append(out, s)
+		case s.Suite == suite || strings.HasPrefix(s.Suite, suite+"-"):
+			out = append(out, s)
+		}
+	}
+	if len(out) > 0 {
+		return out, false
+	}
+	seen := map[string]bool{}
+	for _, s := range srcs {
+		rel, pocket, _ := strings.Cut(s.Suite, "-")
+		if !isRelease(rel) || (pocket != "" && pocket != "updates" && pocket != "security") {
+			continue
+		}
+		if pocket != "" && (suite == "sid" || suite == "unstable") {
+			continue // unstable has no updates or security suites
+		}
+		if pocket != "" {
+			s.Suite = suite + "-" + pocket
+		} else {
+			s.Suite = suite
+		}
+		if key := s.String(); !seen[key] {
+			seen[key] = true
+			out = append(out, s)
+		}
+	}
+	return out, len(out) > 0
+}
+
+func isRelease(name string) bool {
+	for _, r := range releases {
+		if r == name {
+			return true
+		}
+	}
+	return false
+}

@@ -24,7 +24,7 @@ type aptFlags struct {
 func (f *aptFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.mirrors, "mirror", nil, "Debian mirror URL to use instead of the machine's apt sources (repeatable: URL or 'URL SUITE')")
-	fl.StringVar(&f.suite, "suite", "bookworm", "Debian release of debian: bases")
+	fl.StringVar(&f.suite, "suite", "", "Debian release of debian: bases (default: the preset's: bullseye for java11, trixie for java21 and java25, else bookworm)")
 	fl.StringVar(&f.keyring, "keyring", "", "OpenPGP keyring that signs the mirror's Release files (default: each apt source's Signed-By, else Debian's archive keyring)")
 }
 
@@ -33,6 +33,7 @@ func (f *aptFlags) options() (base.DebianOptions, error) {
 	o := base.DebianOptions{Suite: f.suite, Keyring: f.keyring}
 	if len(f.mirrors) > 0 {
 		for _, m := range f.mirrors {
+			// A mirror without a suite serves the suite the base is built from.
 			uri, suite, _ := strings.Cut(m, " ")
 			if suite == "" {
 				suite = f.suite
@@ -129,12 +130,18 @@ The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`
 			}
 			stderr := cmd.ErrOrStderr()
 			if !quiet {
-				fmt.Fprintf(stderr, "%d packages (%d downloaded):\n", len(b.Packages), b.Result.Downloaded)
+				fmt.Fprintf(stderr, "%d packages from %s (%d downloaded):\n", len(b.Packages), b.Result.Suite, b.Result.Downloaded)
 				for _, p := range b.Packages {
 					fmt.Fprintln(stderr, "  "+p)
 				}
 				for _, s := range b.Result.Unverified {
 					fmt.Fprintf(stderr, "warning: no keyring for %s: its Release signature was not checked\n", s)
+				}
+				if len(b.Result.Derived) > 0 {
+					fmt.Fprintf(stderr, "no apt source names %s: read it from the Debian mirrors of the apt sources:\n", b.Result.Suite)
+					for _, s := range b.Result.Derived {
+						fmt.Fprintln(stderr, "  "+s.String())
+					}
 				}
 			}
 			return publishAndPrint(cmd.Context(), cmd, pub, b.Image)
