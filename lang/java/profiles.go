@@ -3,6 +3,7 @@ package java
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -59,7 +60,11 @@ func (l *loader) evalActivation(a *gopom.Activation, dir string) (active, known 
 	}
 	if a.OS != nil {
 		conds++
-		ok = ok && osMatches(a.OS)
+		v, k := l.osMatches(a.OS)
+		if !k {
+			return false, false
+		}
+		ok = ok && v
 	}
 	if a.Property != nil {
 		conds++
@@ -116,21 +121,60 @@ func (l *loader) evalActivation(a *gopom.Activation, dir string) (active, known 
 	return ok, true
 }
 
-func osMatches(o *gopom.ActivationOS) bool {
-	test := func(want, have string, alias ...string) bool {
-		if want == "" {
-			return true
-		}
+// osMatches evaluates an os activation as Maven does (plexus-utils' Os):
+// the family is a known family (unix, windows, mac...) or else a part of
+// os.name; name, arch and version equal os.name, os.arch and os.version,
+// ignoring case; a leading "!" negates. known is false when a version is
+// asked for and os.version is not given.
+func (l *loader) osMatches(o *gopom.ActivationOS) (active, known bool) {
+	name := strings.ToLower(or(l.sys["os.name"], "Linux"))
+	arch := strings.ToLower(or(l.sys["os.arch"], "amd64"))
+	test := func(want string, match func(string) bool) bool {
+		want = strings.ToLower(want)
 		neg := strings.HasPrefix(want, "!")
-		want = strings.ToLower(strings.TrimPrefix(want, "!"))
-		m := want == have
-		for _, a := range alias {
-			m = m || want == a
-		}
-		return m != neg
+		return match(strings.TrimPrefix(want, "!")) != neg
 	}
-	return test(str(o.Family), "unix") && test(str(o.Name), "linux") &&
-		test(str(o.Arch), "amd64", "x86_64") && str(o.Version) == ""
+	equal := func(have string) func(string) bool {
+		return func(w string) bool { return w == have }
+	}
+	family := func(f string) bool {
+		switch f {
+		case "windows", "os/2", "netware", "mac", "os/400", "openvms":
+			return strings.Contains(name, f)
+		case "tandem":
+			return strings.Contains(name, "nonstop_kernel")
+		case "z/os":
+			return strings.Contains(name, "z/os") || strings.Contains(name, "os/390")
+		case "dos", "win9x":
+			return false // ';' path separators and Windows only
+		case "unix":
+			return !strings.Contains(name, "openvms") && (!strings.Contains(name, "mac") || strings.HasSuffix(name, "x"))
+		}
+		return strings.Contains(name, f)
+	}
+	ok := true
+	if f := str(o.Family); f != "" {
+		ok = ok && test(f, family)
+	}
+	if n := str(o.Name); n != "" {
+		ok = ok && test(n, equal(name))
+	}
+	if a := str(o.Arch); a != "" {
+		ok = ok && test(a, equal(arch))
+	}
+	if v := str(o.Version); v != "" {
+		have, set := l.sys["os.version"]
+		if !set {
+			return false, false
+		}
+		if re, isRe := strings.CutPrefix(v, "regex:"); isRe {
+			m, err := regexp.MatchString("^(?:"+re+")$", strings.ToLower(have))
+			ok = ok && err == nil && m
+		} else {
+			ok = ok && test(v, equal(strings.ToLower(have)))
+		}
+	}
+	return ok, true
 }
 
 // jdkMatches evaluates a jdk activation: a prefix ("17", "1.8", "!1.8") or a
