@@ -97,6 +97,24 @@ type Options struct {
 	FollowSymlinks bool
 }
 
+// Runtime is the language runtime a plan needs from its base.
+type Runtime struct {
+	// Name is the runtime ("java").
+	Name string
+	// Version is the lowest version that runs the application (for Java, the
+	// release it targets: 21); 0 when the project does not say.
+	Version int
+	// From says where Version was read, for messages
+	// ("the compiler release or target in pom.xml").
+	From string
+}
+
+// RuntimeNeeder is implemented by analyzers whose plans need a runtime of
+// some version from the base (Java): the default base is chosen by it.
+type RuntimeNeeder interface {
+	Runtime(p *layering.Plan) Runtime
+}
+
 // ErrNotDetected is returned by Select when no analyzer recognises the directory.
 var ErrNotDetected = errors.New("no supported project found")
 

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +48,21 @@ type Options struct {
 	Config layering.Config
 	// Progress receives layer events.
 	Progress func(layering.Event)
+	// BaseChosen, when set, is told which base the build chose and why,
+	// when the base depends on the project (a Java project with no --from,
+	// or debian:java).
+	BaseChosen func(spec, why string)
 }
+
+// DefaultBaseError is a failure to get the base the build chose itself
+// (no --from): cmd can then name the alternatives.
+type DefaultBaseError struct {
+	Language, Spec string
+	Err            error
+}
+
+func (e *DefaultBaseError) Error() string { return e.Err.Error() }
+func (e *DefaultBaseError) Unwrap() error { return e.Err }
 
 // Result of a build.
 type Result struct {
@@ -122,11 +135,12 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	}
 
 	// A given base is resolved while the analyzer compiles; the default one
-	// may depend on what the analyzer finds (Java 17 or 21).
+	// may depend on what the analyzer finds (the Java release).
 	type baseResult struct {
-		b   image.Base
-		err error
-		d   time.Duration
+		spec string
+		b    image.Base
+		err  error
+		d    time.Duration
 	}
 	bch := make(chan baseResult, 1)
 	resolveBase := func(spec string) {
@@ -138,30 +152,38 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			Registry: opts.Registry,
 			Debian:   opts.Debian,
 		})
-		bch <- baseResult{b, err, time.Since(start)}
+		bch <- baseResult{spec, b, err, time.Since(start)}
 	}
-	if opts.Base != "" {
+	// debian:java names the Java preset the analysis asks for.
+	chosen := opts.Base == "" || isDebianJava(opts.Base)
+	if !chosen {
 		go resolveBase(opts.Base)
 	}
 
 	start := time.Now()
 	_, plan, err := analyze(ctx, opts)
 	res.Timings.Analyze = time.Since(start)
-	if opts.Base == "" && err == nil {
-		spec := defaultBase(a.Name(), plan, opts.Defaults)
-		if spec == "" {
-			return nil, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+	if chosen {
+		if err != nil {
+			return nil, err
+		}
+		spec, why, err := chooseBase(a, plan, opts.Base, opts.Defaults)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" && opts.BaseChosen != nil {
+			opts.BaseChosen(spec, why)
 		}
 		go resolveBase(spec)
-	}
-	if opts.Base == "" && err != nil {
-		return nil, err
 	}
 	br := <-bch
 	if err != nil {
 		return nil, err
 	}
 	if br.err != nil {
+		if opts.Base == "" {
+			return nil, &DefaultBaseError{Language: a.Name(), Spec: br.spec, Err: br.err}
+		}
 		return nil, br.err
 	}
 	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
@@ -274,13 +296,49 @@ func override(c *layering.Config, o layering.Config) {
 	}
 }
 
-// defaultBase is the language's default, or the language's variant for the
-// release the project targets ("java21" for Java 21 and later).
-func defaultBase(language string, p *layering.Plan, defaults map[string]string) string {
-	if rel, err := strconv.Atoi(p.Facts["java.release"]); err == nil && rel >= 21 {
-		if b := defaults[language+"21"]; b != "" {
-			return b
+// isDebianJava: debian:java or debian:java+PKG,...
+func isDebianJava(spec string) bool {
+	preset, _, _ := strings.Cut(strings.TrimPrefix(spec, "debian:"), "+")
+	return strings.HasPrefix(spec, "debian:") && preset == base.JavaPreset
+}
+
+// chooseBase picks the base when the build chooses it: with no --from, the
+// language's default, which for Java is the lowest distroless image that
+// runs the release the project targets; for debian:java, the lowest Debian
+// Java preset that does (with the extra packages). why says so, for the
+// choices that depend on the project.
+func chooseBase(a lang.Analyzer, p *layering.Plan, from string, defaults map[string]string) (spec, why string, err error) {
+	var rt lang.Runtime
+	if rn, ok := a.(lang.RuntimeNeeder); ok {
+		rt = rn.Runtime(p)
+	}
+	debianJava := from != ""
+	if rt.Name != "java" {
+		if debianJava {
+			return "", "", fmt.Errorf("--from %s picks the Debian preset for the Java release a Java project targets, and this is a %s project: name a preset, such as debian:static", from, a.Name())
+		}
+		if spec = defaults[a.Name()]; spec == "" {
+			return "", "", fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+		}
+		return spec, "", nil
+	}
+	jb, err := base.ForJava(rt.Version, debianJava)
+	if err != nil {
+		return "", "", fmt.Errorf("the project targets Java %d (%s): %w; give a base that runs Java %d with --from", rt.Version, rt.From, err, rt.Version)
+	}
+	spec, kind := jb.Distroless, "distroless"
+	if debianJava {
+		spec, kind = "debian:"+jb.Preset, "Debian"
+		if _, extra, ok := strings.Cut(from, "+"); ok {
+			spec += "+" + extra
 		}
 	}
-	return defaults[language]
+	if rt.Version <= 0 {
+		return spec, fmt.Sprintf("the project names no Java release (in its pom or class files): Java %d", base.DefaultJavaRelease), nil
+	}
+	why = fmt.Sprintf("the project targets Java %d (%s)", rt.Version, rt.From)
+	if jb.Release > rt.Version {
+		why += fmt.Sprintf("; Java %d is the oldest %s Java langbuild knows", jb.Release, kind)
+	}
+	return spec, why, nil
 }

@@ -1,26 +1,117 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
+	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
-func TestDefaultBase(t *testing.T) {
-	defaults := map[string]string{"go": "static", "java": "java17", "java21": "java21"}
+// fakeAnalyzer plans an empty image; with java set it needs the Java
+// release in the plan's "release" fact.
+type fakeAnalyzer struct {
+	name string
+	java bool
+}
+
+func (f fakeAnalyzer) Name() string                { return f.name }
+func (f fakeAnalyzer) Detect(string) (bool, error) { return true, nil }
+func (f fakeAnalyzer) Analyze(context.Context, string, lang.Options) (*layering.Plan, error) {
+	return &layering.Plan{}, nil
+}
+
+type fakeJava struct{ fakeAnalyzer }
+
+func (fakeJava) Runtime(p *layering.Plan) lang.Runtime {
+	rt := lang.Runtime{Name: "java", From: "pom.xml"}
+	rt.Version, _ = strconv.Atoi(p.Facts["release"])
+	return rt
+}
+
+func TestChooseBase(t *testing.T) {
+	defaults := map[string]string{"go": "static"}
+	java := fakeJava{fakeAnalyzer{name: "java"}}
 	for _, tc := range []struct {
-		lang, release, want string
+		a        lang.Analyzer
+		release  string
+		from     string
+		want     string
+		why, err string
 	}{
-		{"go", "", "static"},
-		{"java", "", "java17"},
-		{"java", "17", "java17"},
-		{"java", "21", "java21"},
-		{"java", "25", "java21"},
-		{"java", "8", "java17"},
+		{fakeAnalyzer{name: "go"}, "", "", "static", "", ""},
+		{fakeAnalyzer{name: "node"}, "", "", "", "", "no base image for node projects"},
+		{fakeAnalyzer{name: "go"}, "", "debian:java", "", "", "this is a go project"},
+		{java, "", "", "gcr.io/distroless/java17-debian12:nonroot", "names no Java release", ""},
+		{java, "8", "", "gcr.io/distroless/java17-debian12:nonroot", "targets Java 8 (pom.xml); Java 17 is the oldest distroless Java", ""},
+		{java, "11", "", "gcr.io/distroless/java17-debian12:nonroot", "targets Java 11", ""},
+		{java, "17", "", "gcr.io/distroless/java17-debian12:nonroot", "the project targets Java 17 (pom.xml)", ""},
+		{java, "18", "", "gcr.io/distroless/java21-debian12:nonroot", "targets Java 18", ""},
+		{java, "21", "", "gcr.io/distroless/java21-debian12:nonroot", "the project targets Java 21 (pom.xml)", ""},
+		{java, "22", "", "gcr.io/distroless/java25-debian13:nonroot", "targets Java 22", ""},
+		{java, "25", "", "gcr.io/distroless/java25-debian13:nonroot", "targets Java 25", ""},
+		{java, "26", "", "", "", "the project targets Java 26 (pom.xml): no base langbuild knows runs Java 26"},
+		{java, "", "debian:java", "debian:java17", "names no Java release", ""},
+		{java, "8", "debian:java", "debian:java11", "targets Java 8 (pom.xml); Java 11 is the oldest Debian Java", ""},
+		{java, "11", "debian:java", "debian:java11", "the project targets Java 11 (pom.xml)", ""},
+		{java, "17", "debian:java", "debian:java17", "targets Java 17", ""},
+		{java, "18", "debian:java", "debian:java21", "targets Java 18", ""},
+		{java, "21", "debian:java+libcap2,curl", "debian:java21+libcap2,curl", "targets Java 21", ""},
+		{java, "22", "debian:java", "debian:java25", "targets Java 22", ""},
+		{java, "25", "debian:java", "debian:java25", "targets Java 25", ""},
+		{java, "26", "debian:java", "", "", "debian:java25 (Java 25)"},
 	} {
-		p := &layering.Plan{Facts: map[string]string{"java.release": tc.release}}
-		if got := defaultBase(tc.lang, p, defaults); got != tc.want {
-			t.Errorf("%s release %q: %s, want %s", tc.lang, tc.release, got, tc.want)
+		p := &layering.Plan{Facts: map[string]string{"release": tc.release}}
+		spec, why, err := chooseBase(tc.a, p, tc.from, defaults)
+		switch {
+		case tc.err != "":
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s %q from %q: error %v, want %q", tc.a.Name(), tc.release, tc.from, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%s %q from %q: %v", tc.a.Name(), tc.release, tc.from, err)
+		case spec != tc.want || !strings.Contains(why, tc.why) || (tc.why == "") != (why == ""):
+			t.Errorf("%s %q from %q: %s (%s), want %s (%s)", tc.a.Name(), tc.release, tc.from, spec, why, tc.want, tc.why)
 		}
+	}
+}
+
+func TestIsDebianJava(t *testing.T) {
+	for spec, want := range map[string]bool{
+		"debian:java": true, "debian:java+libcap2": true, "debian:java17": false,
+		"debian:javax": false, "java": false, "oci:debian:java": false, "": false,
+	} {
+		if got := isDebianJava(spec); got != want {
+			t.Errorf("isDebianJava(%q) = %v", spec, got)
+		}
+	}
+}
+
+// TestDefaultBaseError: a default base that cannot be had is a
+// DefaultBaseError, for cmd to name the offline alternatives.
+func TestDefaultBaseError(t *testing.T) {
+	cache, err := layering.OpenCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{
+		Dir:       t.TempDir(),
+		Analyzers: []lang.Analyzer{fakeAnalyzer{name: "go"}},
+		Defaults:  map[string]string{"go": "127.0.0.1:1/no/base:1"},
+		Cache:     cache,
+	}
+	opts.Registry.Retries = -1
+	_, err = Build(context.Background(), opts, nil)
+	var de *DefaultBaseError
+	if !errors.As(err, &de) || de.Language != "go" || de.Spec != "127.0.0.1:1/no/base:1" {
+		t.Fatalf("got %v (%T), want a DefaultBaseError", err, err)
+	}
+	// A base given with --from is not the build's choice.
+	opts.Base = "127.0.0.1:1/no/base:1"
+	if _, err = Build(context.Background(), opts, nil); err == nil || errors.As(err, &de) {
+		t.Fatalf("got %v, want a plain error", err)
 	}
 }

@@ -89,6 +89,9 @@ The image reference, pinned by digest, is printed on stdout.`,
 				}
 			}
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
+			if !f.quiet {
+				opts.BaseChosen = func(spec, why string) { fmt.Fprintf(stderr, "langbuild: base %s: %s\n", spec, why) }
+			}
 			switch {
 			case live != nil:
 				opts.Progress = live.layer

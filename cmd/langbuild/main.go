@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/pipeline"
 )
 
 func main() {
@@ -50,6 +51,14 @@ func report(err error) int {
 		return 1
 	case errors.Is(err, lang.ErrNotDetected):
 		fmt.Fprintf(os.Stderr, "langbuild: %v\nlangbuild builds Go modules (go.mod), Maven projects (pom.xml) and Node packages (package.json); run it in a project directory or name one.\n", err)
+		return 1
+	}
+	var de *pipeline.DefaultBaseError
+	if errors.As(err, &de) {
+		fmt.Fprintf(os.Stderr, "langbuild: %v\n", err)
+		if alt := offlineBases[de.Language]; alt != "" {
+			fmt.Fprintf(os.Stderr, "langbuild: to build without pulling it, give --from %s: a base built from Debian packages by langbuild, from this machine's apt sources, and cached\n", alt)
+		}
 		return 1
 	}
 	var te *transport.Error

@@ -15,12 +15,19 @@ func analyzers() []lang.Analyzer {
 	return []lang.Analyzer{golang.New(), java.New(), node.New()}
 }
 
-// defaultBases is the base per language when --from is not given.
+// defaultBases is the base per language when --from is not given; a Java
+// project's is chosen by the release it targets (base.ForJava).
 var defaultBases = map[string]string{
-	"go":     base.DefaultGo,
-	"java":   base.DefaultJava17,
-	"java21": base.DefaultJava21,
-	"node":   base.DefaultNode,
+	"go":   base.DefaultGo,
+	"node": base.DefaultNode,
+}
+
+// offlineBases name, per language, the --from that builds without pulling
+// the default base.
+var offlineBases = map[string]string{
+	"go":   "debian:static (or builtin:static)",
+	"java": "debian:java",
+	"node": "debian:nodejs",
 }
 
 func newRoot() *cobra.Command {

@@ -58,6 +58,15 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 			defer pub.Close()
 			stderr := cmd.ErrOrStderr()
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
+			// The base is named when it is first chosen, and again when a
+			// change moves the project to another Java.
+			var lastBase string
+			opts.BaseChosen = func(spec, why string) {
+				if spec != lastBase {
+					lastBase = spec
+					fmt.Fprintf(stderr, "langbuild: base %s: %s\n", spec, why)
+				}
+			}
 			out := cmd.OutOrStdout()
 			ctx := cmd.Context()
 			build := func(ctx context.Context) error {

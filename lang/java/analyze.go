@@ -82,7 +82,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		return nil, fmt.Errorf("%s: no compiled classes in %s: run `mvn compile` (or `mvn package`) first", info.File, classesDir)
 	}
 	links := lang.Links{Root: dir, Follow: opts.FollowSymlinks}
-	resources, classes, mains, err := scanClasses(classesDir, opts.MainClass == "" && info.PomMain == "", links)
+	resources, classes, mains, newest, err := scanOutput(classesDir, opts.MainClass == "" && info.PomMain == "", links)
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,12 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 				if err != nil {
 					return nil, err
 				}
+				// A sibling module's classes run in this image too.
+				for _, e := range es {
+					if e.Type == layering.TypeFile && topLevel(e.Path) {
+						newest.readMajor(e.Source)
+					}
+				}
 				modules = append(modules, es...)
 				cp = append(cp, dst)
 				continue
@@ -120,7 +126,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	}
 	cpString := strings.Join(append([]string{ResourcesDir, ClassesDir}, cp...), ":")
 
-	rel := info.Release
+	rel, relFrom := projectRelease(dir, info, newest)
 	entrypoint := append([]string{"java"}, opts.JVMFlags...)
 	if rel > 0 && rel < 9 {
 		entrypoint = append(entrypoint, "-cp", ResourcesDir+":"+ClassesDir+":"+LibsDir+"/*", mainClass)
@@ -152,6 +158,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	p.Facts = map[string]string{FactClasspath: strings.Join(jarFiles(arts), string(os.PathListSeparator))}
 	if rel > 0 {
 		p.Facts[FactRelease] = strconv.Itoa(rel)
+		p.Facts[FactReleaseFrom] = relFrom
 	}
 	return p, nil
 }
@@ -159,6 +166,14 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 // scanClasses splits the compiled output into resources and classes and,
 // when findMains is set, finds the classes with a main method.
 func scanClasses(dir string, findMains bool, links lang.Links) (resources, classes []layering.Entry, mains []string, err error) {
+	resources, classes, mains, _, err = scanOutput(dir, findMains, links)
+	return resources, classes, mains, err
+}
+
+// scanOutput is scanClasses that also finds the newest class-file version:
+// from the classes read for a main method, and from the 8-byte header of
+// the other top-level classes.
+func scanOutput(dir string, findMains bool, links lang.Links) (resources, classes []layering.Entry, mains []string, newest classRelease, err error) {
 	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == dir {
 			return err
@@ -178,7 +193,11 @@ func scanClasses(dir string, findMains bool, links lang.Links) (resources, class
 			return nil
 		}
 		classes = append(classes, layering.Entry{Path: path.Join(ClassesDir, rel), Type: layering.TypeFile, Source: p})
-		if !findMains || strings.Contains(rel, "$") || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
+		if !topLevel(rel) {
+			return nil
+		}
+		if !findMains || rel == "module-info.class" || strings.HasSuffix(rel, "package-info.class") {
+			newest.readMajor(p)
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -189,13 +208,14 @@ func scanClasses(dir string, findMains bool, links lang.Links) (resources, class
 		if err != nil {
 			return fmt.Errorf("%s: %v: recompile the project", p, err)
 		}
+		newest.see(ci.major, p)
 		if ci.hasMain {
 			mains = append(mains, ci.name)
 		}
 		return nil
 	})
 	sort.Strings(mains)
-	return resources, classes, mains, err
+	return resources, classes, mains, newest, err
 }
 
 // chooseMain: the flag, then the pom (exec-maven-plugin mainClass,

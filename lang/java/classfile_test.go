@@ -104,10 +104,14 @@ func TestAnalyzeMainClassAndErrors(t *testing.T) {
 	if err != nil || plan.Config.Entrypoint[len(plan.Config.Entrypoint)-1] != "p.A" {
 		t.Errorf("jar manifest mainClass: %v %v", plan, err)
 	}
-	// The flag wins; Java 8 uses the wildcard classpath.
+	// The flag wins; Java 8 uses the wildcard classpath (the classes say
+	// Java 8 too: the newer of the pom and the class files counts).
 	o := opts
 	o.MainClass = "p.B"
-	plan, err = New().Analyze(ctx, project(`<properties><maven.compiler.target>1.8</maven.compiler.target></properties>`, two), o)
+	java8 := project(`<properties><maven.compiler.target>1.8</maven.compiler.target></properties>`, two)
+	setMajor(t, filepath.Join(java8, "target/classes/p/A.class"), 52)
+	setMajor(t, filepath.Join(java8, "target/classes/p/B.class"), 52)
+	plan, err = New().Analyze(ctx, java8, o)
 	if err != nil || strings.Join(plan.Config.Entrypoint, " ") != "java -cp /app/resources:/app/classes:/app/libs/* p.B" {
 		t.Errorf("flag + java 8: %v %v", plan.Config.Entrypoint, err)
 	}
