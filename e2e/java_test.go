@@ -45,7 +45,16 @@ func TestJavaClasspathMatchesMaven(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := strings.Split(strings.TrimSpace(string(b)), ":")
+			var want []string
+			for _, f := range strings.Split(strings.TrimSpace(string(b)), ":") {
+				// Left out as Spring Boot's repackager leaves it out.
+				if !strings.Contains(f, "/spring-boot-devtools/") {
+					want = append(want, f)
+				}
+			}
+			if p == "javaboot" && len(want) == len(strings.Split(strings.TrimSpace(string(b)), ":")) {
+				t.Errorf("Maven's classpath of javaboot has no spring-boot-devtools: the test project lost it")
+			}
 			// plan reads the poms only: no compile needed for the classpath,
 			// but the analyzer wants target/classes, so compile first.
 			mvn(t, dir, "compile")

@@ -47,6 +47,17 @@ func profile(id, activation, body string) string {
 	return "<profiles><profile><id>" + id + "</id><activation>" + activation + "</activation>" + body + "</profile></profiles>"
 }
 
+// profiles writes one profile per {activation, dependency} pair.
+func profiles(ps ...[2]string) string {
+	var b strings.Builder
+	b.WriteString("<profiles>")
+	for i, p := range ps {
+		fmt.Fprintf(&b, "<profile><id>p%d</id><activation>%s</activation>%s</profile>", i, p[0], deps(p[1]))
+	}
+	b.WriteString("</profiles>")
+	return b.String()
+}
+
 var rules = []rule{
 	{name: "scope-of-losing-occurrence", // the issue's graph: X stays test
 		repo:  map[string]string{"G:a:1": deps("G:x:1"), "G:b:1": deps("G:c:1"), "G:c:1": deps("G:x:1"), "G:x:1": "", "G:r:1": ""},
@@ -138,23 +149,41 @@ var rules = []rule{
 			mgmt("G:bom1:1:import:<type>pom</type>", "G:bom2:1:import:<type>pom</type>") + deps("G:x:", "G:y:", "G:z:", "G:w:") + "</project>"}},
 	{name: "profiles",
 		repo: map[string]string{"G:jdk:1": "", "G:nojdk:1": "", "G:os:1": "", "G:osfam:1": "", "G:prop:1": "", "G:file:1": "", "G:nofile:1": "", "G:default:1": "", "G:x:1": "",
+			"G:jdkopen:1": "", "G:jdkunion:1": "", "G:jdknot:1": "", "G:javahome:1": "",
 			"G:lib:1": "<profiles><profile><id>j</id><activation><jdk>[11,)</jdk></activation>" + deps("G:x:1") + "</profile></profiles>"},
 		files: map[string]string{
 			"marker.txt": "x",
-			"pom.xml": project(deps("G:lib:1") + "<profiles>" +
-				"<profile><id>a</id><activation><jdk>[11,)</jdk></activation>" + deps("G:jdk:1") + "</profile>" +
-				"<profile><id>b</id><activation><jdk>(,1.8]</jdk></activation>" + deps("G:nojdk:1") + "</profile>" +
-				"<profile><id>c</id><activation><os><name>Linux</name><arch>amd64</arch></os></activation>" + deps("G:os:1") + "</profile>" +
-				"<profile><id>d</id><activation><os><family>Unix</family></os></activation>" + deps("G:osfam:1") + "</profile>" +
-				"<profile><id>e</id><activation><property><name>!skipThat</name></property></activation>" + deps("G:prop:1") + "</profile>" +
-				"<profile><id>f</id><activation><file><exists>${basedir}/marker.txt</exists></file></activation>" + deps("G:file:1") + "</profile>" +
-				"<profile><id>g</id><activation><file><missing>marker.txt</missing></file></activation>" + deps("G:nofile:1") + "</profile>" +
-				"<profile><id>h</id><activation><activeByDefault>true</activeByDefault></activation>" + deps("G:default:1") + "</profile>" +
-				"</profiles>"),
+			"pom.xml": project(deps("G:lib:1") + profiles(
+				[2]string{`<jdk>[11,)</jdk>`, "G:jdk:1"},
+				[2]string{`<jdk>(,1.8]</jdk>`, "G:nojdk:1"},
+				[2]string{`<os><name>Linux</name><arch>amd64</arch></os>`, "G:os:1"},
+				[2]string{`<os><family>Unix</family></os>`, "G:osfam:1"},
+				[2]string{`<property><name>!skipThat</name></property>`, "G:prop:1"},
+				[2]string{`<file><exists>${basedir}/marker.txt</exists></file>`, "G:file:1"},
+				[2]string{`<file><missing>marker.txt</missing></file>`, "G:nofile:1"},
+				[2]string{`<activeByDefault>true</activeByDefault>`, "G:default:1"},
+				[2]string{`<jdk>[9</jdk>`, "G:jdkopen:1"},
+				[2]string{`<jdk>(,1.8],[11,)</jdk>`, "G:jdkunion:1"},
+				[2]string{`<jdk>!1.8</jdk>`, "G:jdknot:1"},
+				[2]string{`<file><exists>${java.home}/bin/java</exists></file>`, "G:javahome:1"},
+			)),
 		}},
+	{name: "os-profiles",
+		repo: map[string]string{"G:famlinux:1": "", "G:famnotwin:1": "", "G:archx86:1": "", "G:archamd:1": "", "G:famwin:1": "", "G:famunixarch:1": ""},
+		files: map[string]string{"pom.xml": project(profiles(
+			[2]string{`<os><family>Linux</family></os>`, "G:famlinux:1"},
+			[2]string{`<os><family>!windows</family></os>`, "G:famnotwin:1"},
+			[2]string{`<os><arch>x86_64</arch></os>`, "G:archx86:1"},
+			[2]string{`<os><arch>amd64</arch></os>`, "G:archamd:1"},
+			[2]string{`<os><family>windows</family></os>`, "G:famwin:1"},
+			[2]string{`<os><family>unix</family><arch>amd64</arch></os>`, "G:famunixarch:1"},
+		))}},
 	{name: "active-by-default-alone",
 		repo:  map[string]string{"G:default:1": "", "G:never:1": ""},
 		files: map[string]string{"pom.xml": project(profile("h", "<activeByDefault>true</activeByDefault>", deps("G:default:1")))}},
+	{name: "declared-twice",
+		repo:  map[string]string{"G:x:1": "", "G:x:2": "", "G:y:1": ""},
+		files: map[string]string{"pom.xml": project(deps("G:x:1", "G:y:1", "G:x:2"))}},
 	{name: "cycles",
 		repo:  map[string]string{"G:a:1": deps("G:b:1"), "G:b:1": deps("G:a:1", "G:c:1"), "G:c:1": ""},
 		files: map[string]string{"pom.xml": project(deps("G:a:1"))}},
@@ -166,8 +195,9 @@ var rules = []rule{
 			"G:lparent:1": "<packaging>pom</packaging><properties><k.version>2</k.version></properties>" + mgmt("G:k:${k.version}") + deps("G:fromparent:${project.version}"),
 			"G:lib:7":     "", // replaced below: a child of lparent
 			"G:k:1":       "", "G:k:2": "", "G:k:3": "", "G:fromparent:7": "",
+			"G:uv:3": deps("G:uvk:${version}", "G:uvp:${project.version}"), "G:uvk:3": "", "G:uvp:3": "",
 		},
-		files: map[string]string{"pom.xml": project(deps("G:lib:7"))}},
+		files: map[string]string{"pom.xml": project(deps("G:lib:7", "G:uv:3"))}},
 }
 
 // childOf is a repository pom with a parent (fakeRepo.add writes none).
@@ -253,7 +283,7 @@ func writePom(t *testing.T, repo, gav, pom string) {
 // TestMavenRules resolves one minimal graph per resolution rule natively
 // and compares the classpath, in order, with what Maven itself resolves.
 func TestMavenRules(t *testing.T) {
-	mvn, javaVersion := realMaven(t)
+	mvn, sys := realMaven(t)
 	dir := t.TempDir()
 	repo := t.TempDir()
 	mods := writeRules(t, dir, repo)
@@ -263,7 +293,6 @@ func TestMavenRules(t *testing.T) {
 		tail = LocalRepository(home, "")
 	}
 	want, log := mavenClasspaths(t, mvn, dir, repo, tail, false)
-	sys := map[string]string{"java.version": javaVersion, "os.name": "Linux", "os.arch": "amd64"}
 	for _, mod := range mods {
 		t.Run(mod, func(t *testing.T) {
 			w := want[filepath.Join(dir, mod)]
@@ -285,6 +314,85 @@ func shorts(ps []string) []string {
 	out := make([]string, len(ps))
 	for i, p := range ps {
 		out[i] = short(p)
+	}
+	return out
+}
+
+// TestMavenCorpus resolves real artifacts from the Maven repository, each
+// the one dependency of a generated pom, natively and with Maven, and
+// compares the classpaths in order. The corpus is testdata/corpus.txt;
+// LANGBUILD_CORPUS=all runs all of it (scripts/java-corpus.sh), otherwise a
+// fixed sample runs. Both read and fill the user's local repository.
+func TestMavenCorpus(t *testing.T) {
+	mvn, sys := realMaven(t)
+	entries := readCorpus(t, filepath.Join("testdata", "corpus.txt"))
+	if os.Getenv("LANGBUILD_CORPUS") != "all" {
+		entries = corpusSample(entries, 10)
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := LocalRepository(home, "")
+	dir := t.TempDir()
+	var mods []string
+	for i, e := range entries {
+		p := strings.Split(e, ":")
+		if len(p) < 3 {
+			t.Fatalf("corpus entry %q: want groupId:artifactId:version[:scope[:type[:classifier]]]", e)
+		}
+		extra := ""
+		for j, tag := range []string{"scope", "type", "classifier"} {
+			if len(p) > 3+j && p[3+j] != "" {
+				extra += "<" + tag + ">" + p[3+j] + "</" + tag + ">"
+			}
+		}
+		mod := fmt.Sprintf("m%03d", i)
+		pom := fmt.Sprintf(`<project><modelVersion>4.0.0</modelVersion><groupId>corpus</groupId><artifactId>%s</artifactId><version>1</version>
+<properties><maven.compiler.release>17</maven.compiler.release></properties>
+<dependencies><dependency><groupId>%s</groupId><artifactId>%s</artifactId><version>%s</version>%s</dependency></dependencies></project>`,
+			mod, p[0], p[1], p[2], extra)
+		os.MkdirAll(filepath.Join(dir, mod), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, mod, "pom.xml"), []byte(pom), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mods = append(mods, mod)
+	}
+	aggregator(t, dir, mods)
+	want, log := mavenClasspaths(t, mvn, dir, repo, "", false)
+	equal, compared := 0, 0
+	for i, mod := range mods {
+		w := want[filepath.Join(dir, mod)]
+		if w == nil {
+			t.Errorf("%s: Maven could not resolve it (see its log below)", entries[i])
+			continue
+		}
+		compared++
+		got, err := nativeClasspath(repo, filepath.Join(dir, mod, "pom.xml"), sys)
+		if err != nil {
+			t.Errorf("%s: native resolver: %v", entries[i], err)
+			continue
+		}
+		if d := firstDifference(got, w); d != "" {
+			t.Errorf("%s: %s\n  %s", entries[i], d, setDifference(got, w))
+			continue
+		}
+		equal++
+	}
+	t.Logf("corpus: %d/%d equal, in order (%d entries, %d resolved by Maven)", equal, len(entries), len(entries), compared)
+	if t.Failed() && compared < len(entries) {
+		t.Logf("Maven's output:\n%s", log)
+	}
+}
+
+// corpusSample takes n entries spread evenly over the corpus.
+func corpusSample(entries []string, n int) []string {
+	if len(entries) <= n {
+		return entries
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, entries[i*len(entries)/n])
 	}
 	return out
 }

@@ -23,7 +23,7 @@ const dependencyPlugin = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 // PATH, which must be Maven 3.9 or later (maven-resolver 1.9). Without one
 // the test is skipped, unless LANGBUILD_REQUIRE_MAVEN is set (scripts/test.sh
 // sets it, having installed Maven), and then it fails.
-func realMaven(t *testing.T) (mvn, javaVersion string) {
+func realMaven(t *testing.T) (mvn string, sys map[string]string) {
 	t.Helper()
 	fail := t.Skipf
 	if os.Getenv("LANGBUILD_REQUIRE_MAVEN") != "" {
@@ -48,12 +48,13 @@ func realMaven(t *testing.T) (mvn, javaVersion string) {
 		fail("%s is not Maven 3.9 or later:\n%s", mvn, out)
 		return
 	}
-	jv := regexp.MustCompile(`Java version: (\S+),`).FindSubmatch(out)
+	jv := regexp.MustCompile(`Java version: (\S+),.*runtime: (\S+)`).FindSubmatch(out)
 	if jv == nil {
 		fail("no Java version in %s -v:\n%s", mvn, out)
 		return
 	}
-	return mvn, string(jv[1])
+	// The system properties Maven's profile activation sees.
+	return mvn, map[string]string{"java.version": string(jv[1]), "java.home": string(jv[2]), "os.name": "Linux", "os.arch": "amd64"}
 }
 
 // mavenClasspaths runs build-classpath once over the aggregator pom in dir
@@ -85,7 +86,7 @@ func mavenClasspaths(t *testing.T, mvn, dir, repo, tail string, offline bool) (m
 			out[m] = nil
 			continue
 		}
-		var cp []string
+		cp := []string{} // empty, not nil: resolved to nothing
 		for _, f := range strings.Split(strings.TrimSpace(string(b)), ":") {
 			// build-classpath lists pom-typed dependencies' .pom files,
 			// which no classpath (Maven's runtime classpath, Jib's) takes.

@@ -352,7 +352,9 @@ func (l *loader) load(file string) (*Model, error) {
 				m.Properties[k] = strings.TrimSpace(v)
 			}
 		}
-		own := srcDeps(lv.r, p.Dependencies)
+		// A dependency declared twice in one pom: the last declaration, in
+		// the first one's place, as Maven 2 did and Maven 3 still does.
+		own := injectProfile(nil, srcDeps(lv.r, p.Dependencies))
 		var ownManaged []srcDep
 		if dm := p.DependencyManagement; dm != nil {
 			ownManaged = srcDeps(lv.r, dm.Dependencies)
@@ -641,6 +643,11 @@ func (in *interp) lookup(name string) (string, bool) {
 		return v, true
 	}
 	switch name {
+	case "groupId", "artifactId", "version", "packaging", "parent.groupId", "parent.artifactId", "parent.version":
+		// Unprefixed model fields, which Maven tries last (older poms use
+		// ${version}).
+		v, ok := in.m.Properties["project."+name]
+		return v, ok
 	case "project.build.directory":
 		return filepath.Join(in.m.Dir, "target"), true
 	case "project.build.outputDirectory":

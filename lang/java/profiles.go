@@ -177,76 +177,98 @@ func (l *loader) osMatches(o *gopom.ActivationOS) (active, known bool) {
 	return ok, true
 }
 
-// jdkMatches evaluates a jdk activation: a prefix ("17", "1.8", "!1.8") or a
-// range ("[11,)", "(,1.8]", "[1.8,17)").
-func jdkMatches(spec, version string) (bool, bool) {
+// jdkMatches evaluates a jdk activation as Maven 3.9's
+// JdkVersionProfileActivator does: "!1.8" and "17" are prefixes of
+// java.version; "[11,)", "(,1.8]" or "[9" are a range of two bounds, each
+// compared on its first three numbers (a bound left open is unbounded; a
+// missing upper bound is 99999999). known is false without java.version.
+func jdkMatches(spec, version string) (active, known bool) {
 	if version == "" {
 		return false, false
 	}
-	if strings.HasPrefix(spec, "!") {
-		v, k := jdkMatches(spec[1:], version)
-		return !v, k
+	if neg, ok := strings.CutPrefix(spec, "!"); ok {
+		return !strings.HasPrefix(version, neg), true
 	}
-	if !strings.ContainsAny(spec, "[(") {
+	if !strings.HasPrefix(spec, "[") && !strings.HasPrefix(spec, "(") {
 		return strings.HasPrefix(version, spec), true
 	}
-	for _, r := range strings.Split(spec, "),") {
-		if !strings.HasSuffix(r, ")") && !strings.HasSuffix(r, "]") {
-			r += ")"
-		}
-		if len(r) < 3 {
-			return false, false
-		}
-		lo, hi, ok := strings.Cut(r[1:len(r)-1], ",")
-		if !ok {
-			return false, false
-		}
-		inLo, inHi := r[0] == '[', r[len(r)-1] == ']'
-		in := true
-		if lo != "" {
-			c := compareJava(version, lo)
-			in = in && (c > 0 || (inLo && c == 0))
-		}
-		if hi != "" {
-			c := compareJava(version, hi)
-			in = in && (c < 0 || (inHi && c == 0))
-		}
-		if in {
-			return true, true
+	type bound struct {
+		v      string
+		closed bool
+	}
+	tokens := strings.Split(spec, ",")
+	for len(tokens) > 0 && tokens[len(tokens)-1] == "" {
+		tokens = tokens[:len(tokens)-1] // as Java's split drops them
+	}
+	var bs []bound
+	for _, t := range tokens {
+		switch {
+		case strings.HasPrefix(t, "["):
+			bs = append(bs, bound{strings.TrimSpace(strings.ReplaceAll(t, "[", "")), true})
+		case strings.HasPrefix(t, "("):
+			bs = append(bs, bound{strings.TrimSpace(strings.ReplaceAll(t, "(", "")), false})
+		case strings.HasSuffix(t, "]"):
+			bs = append(bs, bound{strings.TrimSpace(strings.ReplaceAll(t, "]", "")), true})
+		case strings.HasSuffix(t, ")"):
+			bs = append(bs, bound{strings.TrimSpace(strings.ReplaceAll(t, ")", "")), false})
+		case t == "":
+			bs = append(bs, bound{"", false})
 		}
 	}
-	return false, true
-}
-
-func compareJava(a, b string) int {
-	pa, pb := javaParts(a), javaParts(b)
-	for i := 0; i < len(pa) || i < len(pb); i++ {
-		var x, y int
-		if i < len(pa) {
-			x = pa[i]
-		}
-		if i < len(pb) {
-			y = pb[i]
-		}
-		if x != y {
-			if x < y {
-				return -1
+	if len(bs) < 2 {
+		bs = append(bs, bound{"99999999", false})
+	}
+	// relation orders the version against a bound: -1 below, 0 on a
+	// closed bound, 1 above; an error is a number Maven cannot parse.
+	relation := func(b bound, left bool) (int, error) {
+		if b.v == "" {
+			if left {
+				return 1, nil
 			}
-			return 1
+			return -1, nil
 		}
-	}
-	return 0
-}
-
-// javaParts: "1.8.0_292" -> 1 8 0 292; "17.0.15" -> 17 0 15.
-func javaParts(v string) []int {
-	var out []int
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' || r == '-' || r == '+' }) {
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			break
+		clean := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-' {
+				return r
+			}
+			return -1
+		}, version)
+		vs := strings.FieldsFunc(clean, func(r rune) bool { return r == '.' || r == '_' || r == '-' })
+		rs := strings.Split(b.v, ".")
+		for len(vs) < 3 {
+			vs = append(vs, "0")
 		}
-		out = append(out, n)
+		for len(rs) < 3 {
+			rs = append(rs, "0")
+		}
+		for i := 0; i < 3; i++ {
+			x, err := strconv.Atoi(vs[i])
+			if err != nil {
+				return 0, err
+			}
+			y, err := strconv.Atoi(rs[i])
+			if err != nil {
+				return 0, err
+			}
+			if x != y {
+				return sign(x - y), nil
+			}
+		}
+		if !b.closed {
+			if left {
+				return -1, nil
+			}
+			return 1, nil
+		}
+		return 0, nil
 	}
-	return out
+	l, err := relation(bs[0], true)
+	if err != nil || l < 0 {
+		return false, true
+	}
+	if l == 0 {
+		return true, true
+	}
+	r, err := relation(bs[1], false)
+	return err == nil && r <= 0, true
 }
