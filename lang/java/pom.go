@@ -106,13 +106,14 @@ type loader struct {
 	sys    map[string]string // system properties (java.version, os.name...)
 	models map[string]*Model // by pom path
 	levels map[string]*level // raw poms with their active profiles, by path
+	raws   *rawCache         // parsed poms, read ahead
 	// workspace maps g:a:v of the reactor's modules to their poms: such a
 	// dependency is a project dependency, read from its directory.
 	workspace map[string]string
 }
 
 func newLoader(repo string, env []string, sys map[string]string) *loader {
-	l := &loader{repo: repo, env: map[string]string{}, sys: sys, models: map[string]*Model{}, levels: map[string]*level{}}
+	l := &loader{repo: repo, env: map[string]string{}, sys: sys, models: map[string]*Model{}, levels: map[string]*level{}, raws: newRawCache()}
 	for _, kv := range env {
 		if k, v, ok := strings.Cut(kv, "="); ok {
 			l.env[k] = v
@@ -150,7 +151,8 @@ func readPom(file string) (*raw, error) {
 	if err != nil {
 		return nil, &PomError{File: file, Line: 1, Msg: err.Error()}
 	}
-	if tree, err := parseTree(src); err == nil && tree.Name != "project" {
+	tree, terr := parseTree(src)
+	if terr == nil && tree.Name != "project" {
 		return nil, &PomError{File: file, Line: 1, Msg: "not a Maven pom: the root element is <" + tree.Name + ">, not <project>"}
 	}
 	p, err := gopom.ParseFromReader(bytes.NewReader(src))
@@ -161,10 +163,8 @@ func readPom(file string) (*raw, error) {
 		}
 		return nil, &PomError{File: file, Msg: "malformed pom: " + err.Error()}
 	}
-
-	tree, err := parseTree(src)
-	if err != nil {
-		return nil, &PomError{File: file, Msg: err.Error()}
+	if terr != nil {
+		return nil, &PomError{File: file, Msg: terr.Error()}
 	}
 	return &raw{file: file, src: src, p: p, tree: tree}, nil
 }
@@ -294,7 +294,7 @@ func (l *loader) lineage(file string) ([]*level, error) {
 		seen[file] = true
 		lv, ok := l.levels[file]
 		if !ok {
-			r, err := readPom(file)
+			r, err := l.raws.get(file)
 			if err != nil {
 				return nil, err
 			}
@@ -468,6 +468,11 @@ func (l *loader) load(file string) (*Model, error) {
 		}
 		if _, ok := m.Managed[d.key()]; !ok {
 			m.manage(d)
+		}
+	}
+	for _, imp := range imports {
+		if !isRange(imp.Version) {
+			l.raws.prefetch(l, l.repoPath(imp.GroupID, imp.ArtifactID, imp.Version, "", "pom"))
 		}
 	}
 	for _, imp := range imports {

@@ -177,6 +177,9 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 		n := &node{dep: d, declared: or(d.Scope, "compile"), depth: 1, parent: top, excl: d.Exclusions}
 		top.kids = append(top.kids, n)
 		queue = append(queue, n)
+		if !isRange(d.Version) && n.declared != "system" {
+			l.raws.prefetch(l, l.repoPath(d.GroupID, d.ArtifactID, d.Version, "", "pom"))
+		}
 	}
 	groups := map[string]*group{}
 	for len(queue) > 0 {
@@ -222,6 +225,9 @@ func (l *loader) resolve(root *Model) ([]Artifact, []string, error) {
 			l.manage(c, mgmt, true)
 			n.kids = append(n.kids, c)
 			queue = append(queue, c)
+			if !isRange(c.dep.Version) && c.declared != "system" {
+				l.raws.prefetch(l, l.repoPath(c.dep.GroupID, c.dep.ArtifactID, c.dep.Version, "", "pom"))
+			}
 		}
 	}
 	for _, n := range top.kids {
