@@ -137,6 +137,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if err != nil {
 		return nil, err
 	}
+	resources = withManifest(resources, info.Manifest)
 	p := &layering.Plan{
 		Layers: []layering.Layer{
 			{Name: "dependencies", Entries: release},
@@ -151,6 +152,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		},
 		Config: layering.Config{
 			Entrypoint: entrypoint,
+			Cmd:        info.Args,
 			User:       "65532",
 			WorkingDir: AppRoot,
 		},
@@ -260,6 +262,11 @@ func pomMainClass(m *Model) string {
 			if v = expand(v); v != "" && !strings.Contains(v, "${") {
 				return v
 			}
+		}
+	}
+	for _, kv := range pomManifest(m) {
+		if kv[0] == "Main-Class" {
+			return kv[1]
 		}
 	}
 	if v := m.Properties["start-class"]; v != "" && !strings.Contains(v, "${") {

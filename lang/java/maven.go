@@ -54,16 +54,20 @@ type projectInfo struct {
 	// BootKeeps lists development-only artifacts the project's Spring Boot
 	// plugin keeps.
 	BootKeeps []string `json:",omitempty"`
+	// Args are the program's arguments (exec-maven-plugin's), Manifest the
+	// main attributes of the project jar's manifest (the jar plugin's).
+	Args     []string    `json:",omitempty"`
+	Manifest [][2]string `json:",omitempty"`
 }
 
 func infoOf(m *Model) projectInfo {
 	return projectInfo{File: m.File, Dir: m.Dir, OutputDirectory: m.OutputDirectory, BuildDirectory: m.BuildDirectory,
-		PomMain: pomMainClass(m), Release: javaRelease(m), BootKeeps: bootKeeps(m)}
+		PomMain: pomMainClass(m), Release: javaRelease(m), BootKeeps: bootKeeps(m), Args: pomArgs(m), Manifest: pomManifest(m)}
 }
 
 // resolutionVersion changes whenever what is cached, or how it is computed,
 // changes, so that an older record is not trusted.
-const resolutionVersion = 3
+const resolutionVersion = 4
 
 // resolution is a cached analysis with the poms it was computed from.
 type resolution struct {
