@@ -115,6 +115,7 @@ var rules = []rule{
 			"G:agg:1":    "<packaging>pom</packaging>" + deps("G:viapom:1"),
 			"G:viapom:1": "",
 			"G:n:1":      deps("G:cl:1::<classifier>linux-x86_64</classifier>"),
+			"G:ejb:1":    "",
 		},
 		files: map[string]string{"pom.xml": project(deps(
 			"G:tj:1::<type>test-jar</type>",
@@ -122,6 +123,8 @@ var rules = []rule{
 			"G:cl:1::<classifier>linux-x86_64</classifier>",
 			"G:agg:1::<type>pom</type>",
 			"G:n:1",
+			"G:ejb:1::<type>ejb</type>",
+			"G:ejb:1::<type>ejb-client</type>",
 		))}},
 	{name: "version-ranges",
 		repo: map[string]string{"G:a:1": deps("G:x:[1.0,2.0)"), "G:x:1.0": "", "G:x:1.5": "", "G:x:1.10": "", "G:x:2.0": "",
@@ -240,7 +243,7 @@ func writeRules(t *testing.T, dir, repo string) []string {
 				continue
 			}
 			p := strings.Split(k, ":")
-			fr.add(gav(k), sub(body), p[1]+"-"+p[2]+".jar", p[1]+"-"+p[2]+"-tests.jar", p[1]+"-"+p[2]+"-linux-x86_64.jar")
+			fr.add(gav(k), sub(body), p[1]+"-"+p[2]+".jar", p[1]+"-"+p[2]+"-tests.jar", p[1]+"-"+p[2]+"-linux-x86_64.jar", p[1]+"-"+p[2]+"-client.jar")
 		}
 		for ga, vs := range r.versions {
 			g, a, _ := strings.Cut(gav(ga), ":")
