@@ -92,6 +92,10 @@ type Options struct {
 	JVMFlags    []string
 	Classpath   []string
 
+	// IncludeEnvFiles puts .env files into a Node image's app layer; they
+	// are left out by default, as they often hold secrets.
+	IncludeEnvFiles bool
+
 	// FollowSymlinks copies what project symlinks that leave their directory
 	// point to (inside the project only) instead of keeping them as links.
 	FollowSymlinks bool

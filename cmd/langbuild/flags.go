@@ -41,6 +41,7 @@ type projectFlags struct {
 	mainClass   string
 	nodeMain    string
 	allowNative bool
+	includeEnv  bool
 	followLinks bool
 	module      string
 	jar         string
@@ -66,6 +67,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.ports, "port", nil, "exposed port, PORT[/PROTO] (repeatable)")
 	fl.StringVar(&f.nodeMain, "main", "", "Node: the file to run (default: the start script's file, \"main\", server.js or index.js)")
 	fl.BoolVar(&f.allowNative, "allow-native", false, "Node: put native addons built on this machine into an image for another platform")
+	fl.BoolVar(&f.includeEnv, "include-env-files", false, "Node: put .env and .env.* files into the image (left out by default: they often hold secrets; .env.example, .env.sample and .env.template always go in)")
 	fl.BoolVar(&f.followLinks, "follow-symlinks", false, "copy what project symlinks leaving their directory point to (never outside the project) instead of keeping them as links")
 	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
@@ -154,6 +156,8 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 			FollowSymlinks: f.followLinks,
 			JVMFlags:       f.jvmFlags,
 			Classpath:      splitClasspath(f.classpath, abs),
+
+			IncludeEnvFiles: f.includeEnv,
 		},
 		Base:     f.from,
 		Defaults: defaultBases,

@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -20,14 +21,13 @@ import (
 // a plain `node [flags] FILE [args]`, "main", server.js, index.js. It is the
 // image's Cmd; the base's entrypoint is node (distroless: /nodejs/bin/node).
 func entrypoint(dir string, pkg packageJSON, flag string) ([]string, error) {
-	check := func(file, why string) ([]string, error) {
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(file))); err != nil {
-			return nil, fmt.Errorf("%s: %s %q does not exist", filepath.Join(dir, "package.json"), why, file)
+	pj := filepath.Join(dir, "package.json")
+	if flag != "" {
+		file, err := mainFlag(dir, flag)
+		if err != nil {
+			return nil, fmt.Errorf("--main %s %w", flag, err)
 		}
 		return []string{path.Join(AppDir, file)}, nil
-	}
-	if flag != "" {
-		return check(flag, "--main")
 	}
 	if start := strings.TrimSpace(pkg.Scripts["start"]); start != "" {
 		return parseStart(dir, start)
@@ -37,14 +37,74 @@ func entrypoint(dir string, pkg packageJSON, flag string) ([]string, error) {
 		if _, err := os.Stat(filepath.Join(dir, main)); err != nil && filepath.Ext(main) == "" {
 			main += ".js"
 		}
-		return check(main, `"main"`)
+		file, err := runnable(dir, path.Clean(filepath.ToSlash(main)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: \"main\" %q %w", pj, main, err)
+		}
+		return []string{path.Join(AppDir, file)}, nil
 	}
 	for _, f := range []string{"server.js", "index.js"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			return []string{path.Join(AppDir, f)}, nil
 		}
 	}
-	return nil, fmt.Errorf("%s: no entrypoint: no start script, no \"main\", no server.js or index.js; give --main FILE", filepath.Join(dir, "package.json"))
+	return nil, fmt.Errorf("%s: no entrypoint: no start script, no \"main\", no server.js or index.js; give --main FILE", pj)
+}
+
+// mainFlag turns --main into a path relative to the project: the image
+// holds only the project's files, so a path leaving it cannot run there.
+func mainFlag(dir, flag string) (string, error) {
+	p := filepath.Clean(flag)
+	if filepath.IsAbs(p) {
+		if !lang.Within(p, dir) {
+			return "", errOutside(dir)
+		}
+		p, _ = filepath.Rel(dir, p)
+	}
+	p = filepath.ToSlash(p)
+	if p == ".." || strings.HasPrefix(p, "../") {
+		return "", errOutside(dir)
+	}
+	return runnable(dir, p)
+}
+
+func errOutside(dir string) error {
+	return fmt.Errorf("is outside the project (%s): the image holds only the project's files", dir)
+}
+
+// runnable checks that node can run file (relative to dir, slash-separated)
+// and returns what it runs: file itself, or for a directory what node would
+// load from it, its package.json's "main" (as is, with .js, or its
+// index.js) or else its index.js. An error reads after the file's name.
+func runnable(dir, file string) (string, error) {
+	fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(file)))
+	if err != nil {
+		return "", errors.New("does not exist")
+	}
+	if !fi.IsDir() {
+		return file, nil
+	}
+	var sub packageJSON
+	if err := readJSON(filepath.Join(dir, filepath.FromSlash(file), "package.json"), &sub); err != nil && !os.IsNotExist(err) {
+		return "", err
+	}
+	var tries []string
+	if sub.Main != "" {
+		m := path.Join(file, sub.Main)
+		tries = append(tries, m, m+".js", path.Join(m, "index.js"))
+	}
+	for _, t := range append(tries, path.Join(file, "index.js")) {
+		if t == ".." || strings.HasPrefix(t, "../") {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(t))); err == nil && !fi.IsDir() {
+			return t, nil
+		}
+	}
+	if sub.Main != "" {
+		return "", fmt.Errorf("is a directory whose package.json's \"main\" (%s) and index.js do not exist: name the file to run", sub.Main)
+	}
+	return "", fmt.Errorf("is a directory with no index.js and no package.json with \"main\": name the file to run")
 }
 
 func parseStart(dir, start string) ([]string, error) {
@@ -85,14 +145,24 @@ var defaultIgnores = []string{
 	".git", ".git/**", "node_modules", "node_modules/**", "coverage", "coverage/**", ".nyc_output", ".nyc_output/**",
 	"test", "test/**", "tests", "tests/**", "__tests__", "__tests__/**", ".github", ".github/**",
 	".vscode", ".vscode/**", ".idea", ".idea/**", "*.log", ".dockerignore", ".langbuildignore", ".gitignore",
-	"image", "image/**",
+	"image", "image/**", ".langbuild", ".langbuild/**",
 }
 
 // appFiles lists the app's own files: the "files" field's when present (with
 // package.json), else the project directory minus the default ignores and
 // the patterns of .dockerignore and .langbuildignore (doublestar globs;
 // "!pattern" re-includes). Workspace package directories are layered apart.
-func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string, links lang.Links) ([]layering.Entry, error) {
+// Images written into the project (OCI layouts, image tarballs) are left out
+// wherever they are, and so are .env files unless opts.IncludeEnvFiles: those
+// left out are named through opts.Notify. A "!pattern" keeps either.
+//
+// opts is variadic only so that the analyzer's call, which does not pass it
+// yet, keeps compiling; without it .env files are left out silently.
+func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string, links lang.Links, opts ...lang.Options) ([]layering.Entry, error) {
+	var o lang.Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
 	ignores := append([]string{}, defaultIgnores...)
 	var keep []string
 	for _, f := range []string{".dockerignore", ".langbuildignore"} {
@@ -108,11 +178,17 @@ func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockNa
 			}
 		}
 	}
-	ignored := func(rel string) bool {
+	kept := func(rel string) bool {
 		for _, k := range keep {
 			if ok, _ := doublestar.Match(k, rel); ok {
-				return false
+				return true
 			}
+		}
+		return false
+	}
+	ignored := func(rel string) bool {
+		if kept(rel) {
+			return false
 		}
 		for _, p := range ignores {
 			if ok, _ := doublestar.Match(p, rel); ok {
@@ -144,6 +220,7 @@ func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockNa
 		return false
 	}
 	var es []layering.Entry
+	var envFiles []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == dir {
 			return err
@@ -156,15 +233,28 @@ func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockNa
 			return nil
 		}
 		if d.IsDir() {
+			if isLayout(p) && !kept(r) {
+				return filepath.SkipDir
+			}
 			return nil
 		}
 		if !selected(r) {
+			return nil
+		}
+		if isEnvFile(d.Name()) && !o.IncludeEnvFiles && !kept(r) {
+			envFiles = append(envFiles, r)
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".tar") && d.Type().IsRegular() && isImageTarball(p) && !kept(r) {
 			return nil
 		}
 		sub, err := links.Entries(dir, p, path.Join(AppDir, r), d)
 		es = append(es, sub...)
 		return err
 	})
+	if len(envFiles) > 0 && o.Notify != nil {
+		o.Notify(fmt.Sprintf("left out of the image: %s (environment files often hold secrets); pass --include-env-files to put them in", strings.Join(envFiles, ", ")))
+	}
 	sort.Slice(es, func(i, j int) bool { return es[i].Path < es[j].Path })
 	return es, err
 }
