@@ -39,8 +39,9 @@ if [ ! -x "$MAVEN_DIR/bin/mvn" ]; then
   rm -rf "$tmp"
 fi
 export PATH="$MAVEN_DIR/bin:$PATH"
-# The Java conformance tests fail, rather than skip, without Maven 3.9.
-export LANGBUILD_REQUIRE_MAVEN=1
+# The Java and Node conformance tests fail, rather than skip, without Maven
+# 3.9 or npm.
+export LANGBUILD_REQUIRE_MAVEN=1 LANGBUILD_REQUIRE_NPM=1
 
 # crane, for `crane validate`.
 GOBIN_DIR=$(go env GOBIN); [ -n "$GOBIN_DIR" ] || GOBIN_DIR="$(go env GOPATH)/bin"

@@ -57,6 +57,11 @@ type packageJSON struct {
 	Scripts    map[string]string `json:"scripts"`
 	Files      []string          `json:"files"`
 	Workspaces json.RawMessage   `json:"workspaces"`
+
+	Dependencies         map[string]string `json:"dependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
 }
 
 type lockEntry struct {
@@ -69,6 +74,33 @@ type lockEntry struct {
 	DevOptional      bool              `json:"devOptional"`
 	HasInstallScript bool              `json:"hasInstallScript"`
 	Bin              map[string]string `json:"-"`
+	// The dependency fields npm copies into the lockfile: the graph the
+	// production closure is computed from.
+	Dependencies         map[string]string `json:"dependencies"`
+	OptionalDependencies map[string]string `json:"optionalDependencies"`
+	PeerDependencies     map[string]string `json:"peerDependencies"`
+	DevDependencies      map[string]string `json:"devDependencies"`
+	Workspaces           workspaceList     `json:"workspaces"`
+}
+
+// workspaceList is the root entry's workspaces: patterns, as an array (or,
+// in package.json, {"packages": [...]}).
+type workspaceList []string
+
+func (w *workspaceList) UnmarshalJSON(b []byte) error {
+	var list []string
+	if json.Unmarshal(b, &list) == nil {
+		*w = list
+		return nil
+	}
+	var obj struct {
+		Packages []string `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return err
+	}
+	*w = obj.Packages
+	return nil
 }
 
 type lockfile struct {
@@ -122,7 +154,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if _, err := os.Stat(filepath.Join(dir, "npm-shrinkwrap.json")); err == nil {
 		lockName = "npm-shrinkwrap.json"
 	}
-	cl, err := cachedDependencies(dir, lockName, opts)
+	cl, err := cachedDependencies(dir, pkg, lockName, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -182,6 +214,11 @@ func readLockfile(dir, lockName string) (lockfile, error) {
 	var lock lockfile
 	if err := readJSON(lockPath, &lock); err != nil {
 		if os.IsNotExist(err) {
+			for _, other := range []string{"pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock"} {
+				if _, err := os.Stat(filepath.Join(dir, other)); err == nil {
+					return lockfile{}, fmt.Errorf("%s: no package-lock.json, only %s, which langbuild does not read yet: run `npm install` to create a package-lock.json (langbuild installs exactly what the lockfile says)", dir, other)
+				}
+			}
 			return lockfile{}, fmt.Errorf("%s: no package-lock.json: run `npm install` to create one (langbuild installs exactly what the lockfile says)", dir)
 		}
 		return lockfile{}, err
@@ -189,19 +226,44 @@ func readLockfile(dir, lockName string) (lockfile, error) {
 	if lock.LockfileVersion < 2 || lock.Packages == nil {
 		return lockfile{}, fmt.Errorf("%s: lockfileVersion %d: run `npm install` with npm 7 or later to upgrade it to version 3", lockPath, lock.LockfileVersion)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil && hasProdDeps(lock) {
-		return lockfile{}, fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
-	}
 	return lock, nil
 }
 
-func hasProdDeps(l lockfile) bool {
-	for k, e := range l.Packages {
-		if k != "" && !e.Dev && !e.DevOptional {
-			return true
+// checkInstalled asks for node_modules when production packages need it.
+func checkInstalled(dir string, prod map[string]bool) error {
+	if len(prod) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules")); err != nil {
+		return fmt.Errorf("%s: no node_modules: run `npm ci` first", dir)
+	}
+	return nil
+}
+
+// checkInSync refuses a lockfile that lacks a dependency package.json
+// declares, as npm ci does.
+func checkInSync(pkg packageJSON, lock lockfile, lockName string) error {
+	root := lock.Packages[""]
+	for _, f := range []struct {
+		field    string
+		declared map[string]string
+	}{{"dependencies", pkg.Dependencies}, {"optionalDependencies", pkg.OptionalDependencies}, {"devDependencies", pkg.DevDependencies}, {"peerDependencies", pkg.PeerDependencies}} {
+		names := make([]string, 0, len(f.declared))
+		for n := range f.declared {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			_, a := root.Dependencies[n]
+			_, b := root.OptionalDependencies[n]
+			_, c := root.DevDependencies[n]
+			_, d := root.PeerDependencies[n]
+			if !a && !b && !c && !d {
+				return fmt.Errorf("package.json's %s lists %s, which %s does not: run `npm install` to update the lockfile (npm ci refuses it too)", f.field, n, lockName)
+			}
 		}
 	}
-	return false
+	return nil
 }
 
 // pkgFiles is one installed package: its install path, lockfile entry and
@@ -228,7 +290,7 @@ type closureResult struct {
 // closure reads the production packages the lockfile lists from the
 // installed node_modules, checking that each is there at the locked version
 // (and integrity, when npm's hidden lockfile records it).
-func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName string) (*closureResult, error) {
+func closure(dir string, lock lockfile, prod map[string]bool, hidden map[string]lockEntry, lockName string) (*closureResult, error) {
 	res := &closureResult{workspaceDirs: map[string]bool{}}
 	var pkgs []pkgFiles
 	keys := make([]string, 0, len(lock.Packages))
@@ -236,22 +298,27 @@ func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName st
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	// Every entry stays inside the project, whether it goes into the image
+	// or not: a lockfile that says otherwise is not npm's.
+	for _, k := range keys {
+		e := lock.Packages[k]
+		if strings.Contains(k, "..") || filepath.IsAbs(k) {
+			return nil, fmt.Errorf("%s: package path %q leaves the project", lockName, k)
+		}
+		if e.Link && !within(filepath.Join(dir, filepath.FromSlash(e.Resolved)), dir) {
+			return nil, fmt.Errorf("%s: %s links to %s, outside the project", lockName, k, e.Resolved)
+		}
+	}
 	included := map[string]bool{} // install paths in the image
 	for _, k := range keys {
 		e := lock.Packages[k]
-		if k == "" || e.Dev || e.DevOptional {
+		if k == "" || !prod[k] {
 			continue
-		}
-		if strings.Contains(k, "..") || filepath.IsAbs(k) {
-			return nil, fmt.Errorf("%s: package path %q leaves the project", lockName, k)
 		}
 		src := filepath.Join(dir, filepath.FromSlash(k))
 		dst := path.Join(AppDir, k)
 		if e.Link {
 			target := filepath.Join(dir, filepath.FromSlash(e.Resolved))
-			if !within(target, dir) {
-				return nil, fmt.Errorf("%s: %s links to %s, outside the project", lockName, k, e.Resolved)
-			}
 			rel, err := filepath.Rel(filepath.Dir(src), target)
 			if err != nil {
 				return nil, err
@@ -276,7 +343,7 @@ func closure(dir string, lock lockfile, hidden map[string]lockEntry, lockName st
 		}
 		b, err := os.ReadFile(filepath.Join(src, "package.json"))
 		if err != nil {
-			if e.Optional {
+			if e.Optional || e.DevOptional {
 				continue // an optional package not installed for this platform
 			}
 			return nil, fmt.Errorf("%s is missing but %s lists it (%s): run `npm ci`", k, lockName, e.Version)

@@ -24,8 +24,8 @@ func write(t *testing.T, dir string, files map[string]string) {
 }
 
 const lock = `{"lockfileVersion": 3, "packages": {
-  "": {"name": "app"},
-  "node_modules/a": {"version": "1.0.0"},
+  "": {"name": "app", "dependencies": {"a": "^1.0.0", "@s/c": "^3.0.0"}, "optionalDependencies": {"opt": "^1.0.0"}, "devDependencies": {"dev": "^1.0.0"}},
+  "node_modules/a": {"version": "1.0.0", "dependencies": {"b": "^2.0.0"}},
   "node_modules/a/node_modules/b": {"version": "2.0.0"},
   "node_modules/@s/c": {"version": "3.0.0", "hasInstallScript": true},
   "node_modules/dev": {"version": "1.0.0", "dev": true},

@@ -54,7 +54,7 @@ type fileStamp struct {
 // can tell: npm rewrites the lockfile and its hidden lockfile on every
 // install, and adding or removing a top-level package changes node_modules.
 var (
-	lockInputs    = []string{"package-lock.json", "npm-shrinkwrap.json"}
+	lockInputs    = []string{"package.json", "package-lock.json", "npm-shrinkwrap.json"}
 	installInputs = []string{"node_modules", "node_modules/.package-lock.json", "node_modules/.bin"}
 )
 
@@ -99,7 +99,7 @@ const racyWindow = 2 * time.Second
 // production entries are the same. Workspace packages, being the project's
 // own sources, are always read afresh. Editing files inside node_modules by
 // hand is not noticed: run npm ci.
-func cachedDependencies(dir, lockName string, opts lang.Options) (*closureResult, error) {
+func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.Options) (*closureResult, error) {
 	began := time.Now()
 	installed := stamps(dir, installInputs)
 	inputs := append(stamps(dir, lockInputs), installed...)
@@ -117,10 +117,25 @@ func cachedDependencies(dir, lockName string, opts lang.Options) (*closureResult
 	if err != nil {
 		return nil, err
 	}
-	if file == "" {
-		return closure(dir, lock, readHidden(dir), lockName)
+	if err := checkInSync(pkg, lock, lockName); err != nil {
+		return nil, err
 	}
-	closureKey := closureHash(lock, installed)
+	prod, notes, err := prodClosure(lock, lockName)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkInstalled(dir, prod); err != nil {
+		return nil, err
+	}
+	for _, n := range notes {
+		if opts.Notify != nil {
+			opts.Notify(n)
+		}
+	}
+	if file == "" {
+		return closure(dir, lock, prod, readHidden(dir), lockName)
+	}
+	closureKey := closureHash(lock, prod, installed)
 	if rec.Closure != "" && rec.Closure == closureKey {
 		res, err := fromRecord(dir, rec)
 		if err == nil && !racy(inputs, began) {
@@ -129,7 +144,7 @@ func cachedDependencies(dir, lockName string, opts lang.Options) (*closureResult
 		}
 		return res, err
 	}
-	res, err := closure(dir, lock, readHidden(dir), lockName)
+	res, err := closure(dir, lock, prod, readHidden(dir), lockName)
 	if err != nil {
 		return nil, err
 	}
@@ -168,13 +183,12 @@ func readHidden(dir string) map[string]lockEntry {
 
 // closureHash keys the closure listing by the lockfile's production entries
 // and the stamps of what npm installed.
-func closureHash(lock lockfile, installed []fileStamp) string {
+func closureHash(lock lockfile, prod map[string]bool, installed []fileStamp) string {
 	h := sha256.New()
 	var keys []string
-	for k, e := range lock.Packages {
-		if k != "" && !e.Dev && !e.DevOptional {
-			keys = append(keys, fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v", k, e.Version, e.Integrity, e.Resolved, e.Link))
-		}
+	for k := range prod {
+		e := lock.Packages[k]
+		keys = append(keys, fmt.Sprintf("%s\x00%s\x00%s\x00%s\x00%v", k, e.Version, e.Integrity, e.Resolved, e.Link))
 	}
 	sort.Strings(keys)
 	for _, k := range keys {

@@ -46,7 +46,7 @@ func depsKey(t *testing.T, p *layering.Plan) string {
 // A lockfile whose packages have integrities, and npm's hidden lockfile
 // that agrees with it.
 const lockWithIntegrity = `{"lockfileVersion": 3, "packages": {
-  "": {"name": "app"},
+  "": {"name": "app", "dependencies": {"a": "^1.0.0"}, "workspaces": ["packages/*"]},
   "node_modules/a": {"version": "1.0.0", "integrity": "sha512-a1"},
   "node_modules/w": {"link": true, "resolved": "packages/w"},
   "packages/w": {"version": "0.1.0"}
@@ -152,7 +152,7 @@ func TestDependencyRecordInvalidation(t *testing.T) {
 		}, "no node_modules"},
 		{"package added", func(t *testing.T, dir string) {
 			write(t, dir, map[string]string{
-				"package-lock.json":           strings.Replace(lockWithIntegrity, `"": {"name": "app"},`, `"": {"name": "app"}, "node_modules/d": {"version": "4.0.0"},`, 1),
+				"package-lock.json":           strings.Replace(lockWithIntegrity, `"dependencies": {"a": "^1.0.0"}`, `"dependencies": {"a": "^1.0.0", "d": "^4.0.0"}}, "node_modules/d": {"version": "4.0.0"`, 1),
 				"node_modules/d/package.json": `{"version": "4.0.0"}`,
 			})
 		}, "/app/node_modules/d/package.json"},
@@ -251,7 +251,11 @@ func BenchmarkAnalyzeUnchanged(b *testing.B) {
 	dir := b.TempDir()
 	files := map[string]string{"package.json": `{"name": "app", "main": "index.js"}`, "index.js": "x"}
 	var lock strings.Builder
-	lock.WriteString(`{"lockfileVersion": 3, "packages": {"": {"name": "app"}`)
+	var root []string
+	for i := range 1000 {
+		root = append(root, fmt.Sprintf(`"pkg%d": "1.0.0"`, i))
+	}
+	lock.WriteString(`{"lockfileVersion": 3, "packages": {"": {"name": "app", "dependencies": {` + strings.Join(root, ", ") + `}}`)
 	for i := range 1000 {
 		name := fmt.Sprintf("pkg%d", i)
 		fmt.Fprintf(&lock, `, "node_modules/%s": {"version": "1.0.0"}`, name)
