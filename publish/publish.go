@@ -46,6 +46,9 @@ type Result struct {
 	// Written lists the blobs a registry push uploaded or mounted (those
 	// the registry had already are not in it); empty for other outputs.
 	Written []string
+	// Mounted lists those of Written that the registry mounted from
+	// another repository (the base's) rather than receiving them.
+	Mounted []string
 }
 
 // Options for New.
@@ -92,6 +95,7 @@ func (m multi) Publish(ctx context.Context, img v1.Image) (Result, error) {
 		}
 		all.References = append(all.References, r.References...)
 		all.Written = append(all.Written, r.Written...)
+		all.Mounted = append(all.Mounted, r.Mounted...)
 		all.Digest = r.Digest
 	}
 	return all, nil

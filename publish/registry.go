@@ -57,6 +57,7 @@ type Registry struct {
 type uploadRecorder struct {
 	mu       sync.Mutex
 	written  map[string]bool
+	mounted  map[string]bool // those of written mounted from another repository
 	uploaded func(int64)
 }
 
@@ -84,13 +85,16 @@ func (t *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error
 		return resp, err
 	}
 	q := req.URL.Query()
-	d := q.Get("digest")
+	d, mounted := q.Get("digest"), false
 	if d == "" {
-		d = q.Get("mount")
+		d, mounted = q.Get("mount"), true
 	}
 	if d != "" {
 		u.mu.Lock()
 		u.written[d] = true
+		if mounted {
+			u.mounted[d] = true
+		}
 		u.mu.Unlock()
 	}
 	return resp, err
@@ -130,17 +134,21 @@ func (c *countingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// take returns the blobs written since the last call.
-func (u *uploadRecorder) take() []string {
+// take returns the blobs written since the last call, and which of them
+// were mounted.
+func (u *uploadRecorder) take() (written, mounted []string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	var out []string
 	for d := range u.written {
-		out = append(out, d)
+		written = append(written, d)
+		if u.mounted[d] {
+			mounted = append(mounted, d)
+		}
 	}
-	u.written = map[string]bool{}
-	sort.Strings(out)
-	return out
+	u.written, u.mounted = map[string]bool{}, map[string]bool{}
+	sort.Strings(written)
+	sort.Strings(mounted)
+	return written, mounted
 }
 
 // NewRegistry returns a publisher that pushes to ref (a tag; "latest" when none).
@@ -160,7 +168,7 @@ func NewRegistry(ref string, opts Options) (*Registry, error) {
 		ref:    tag,
 		opts:   opts,
 		pushed: newPushedBlobs(opts.PushedDir, tag.Context().String()),
-		seen:   &uploadRecorder{written: map[string]bool{}, uploaded: opts.Uploaded},
+		seen:   &uploadRecorder{written: map[string]bool{}, mounted: map[string]bool{}, uploaded: opts.Uploaded},
 
 		streamed: map[string]*uploadSession{},
 	}
@@ -407,10 +415,12 @@ func (p *Registry) Publish(ctx context.Context, img v1.Image) (Result, error) {
 			return Result{}, fmt.Errorf("tagging %s: %w", t, transport.Brief(err))
 		}
 	}
+	written, mounted := p.seen.take()
 	return Result{
 		References: []string{p.ref.Context().Digest(digest).String()},
 		Digest:     digest,
-		Written:    p.seen.take(),
+		Written:    written,
+		Mounted:    mounted,
 	}, nil
 }
 

@@ -110,8 +110,15 @@ The image reference, pinned by digest, is printed on stdout.`,
 			if f.timings {
 				t := res.Timings
 				r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
-				fmt.Fprintf(stderr, "timings: analyze (compile, resolve) %s | base %s (in parallel) | layers %s: stat+hash %s, tar+compress %s (%d of %d layers written) | assemble %s | publish %s (%d blobs uploaded)\n",
-					r(t.Analyze), r(t.Base), r(t.Layers), r(t.Hash), r(t.Compress), t.LayersBuilt, len(res.Blobs), r(t.Assemble), r(t.Publish), len(res.Publish.Written))
+				blobs, err := publishedBlobs(res, f.outputs)
+				if err != nil {
+					return err
+				}
+				if blobs != "" {
+					blobs = " (" + blobs + ")"
+				}
+				fmt.Fprintf(stderr, "timings: analyze (compile, resolve) %s | base %s (in parallel) | layers %s: stat+hash %s, tar+compress %s (%d of %d layers written) | assemble %s | publish %s%s\n",
+					r(t.Analyze), r(t.Base), r(t.Layers), r(t.Hash), r(t.Compress), t.LayersBuilt, len(res.Blobs), r(t.Assemble), r(t.Publish), blobs)
 			}
 			sum, err := summarize(res, f.outputs, f.tags)
 			if err != nil {

@@ -72,6 +72,28 @@ func summarize(res *pipeline.Result, outputs, extraTags []string) (*summary, err
 	return s, nil
 }
 
+// publishedBlobs says, for --timings, what registry pushes did with the
+// image's blobs: uploaded, mounted from the base's repository (no bytes
+// sent), or found there already; "" when no output is a registry.
+func publishedBlobs(res *pipeline.Result, outputs []string) (string, error) {
+	registries := 0
+	for _, o := range outputs {
+		if !strings.HasPrefix(o, "oci:") && !strings.HasPrefix(o, "tar:") {
+			registries++
+		}
+	}
+	if registries == 0 {
+		return "", nil
+	}
+	layers, err := res.Image.Layers()
+	if err != nil {
+		return "", err
+	}
+	blobs := (len(layers) + 1) * registries // and the config
+	written, mounted := len(res.Publish.Written), len(res.Publish.Mounted)
+	return fmt.Sprintf("%d blobs uploaded, %d mounted, %d already there", written-mounted, mounted, max(blobs-written, 0)), nil
+}
+
 func (f *buildFlags) writeFiles(s *summary) error {
 	write := func(file, content string) error {
 		if file == "" {

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
+	"github.com/langbuild/langbuild/pipeline"
+	"github.com/langbuild/langbuild/publish"
+)
+
+// --timings tells blobs uploaded from those mounted from the base's
+// repository and those the registry had already.
+func TestPublishedBlobs(t *testing.T) {
+	img, err := random.Image(100, 13) // 13 layers and the config: 14 blobs
+	if err != nil {
+		t.Fatal(err)
+	}
+	digests := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = string(rune('a' + i))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name             string
+		outputs          []string
+		written, mounted int
+		want             string
+	}{
+		{"first push on a base in the same registry", []string{"registry.example/app:1"}, 12, 8, "4 blobs uploaded, 8 mounted, 2 already there"},
+		{"nothing new", []string{"registry.example/app:1"}, 0, 0, "0 blobs uploaded, 0 mounted, 14 already there"},
+		{"two registries", []string{"registry.example/app:1", "oci:out", "other.example/app:1"}, 14, 0, "14 blobs uploaded, 0 mounted, 14 already there"},
+		{"no registry", []string{"oci:out", "tar:app.tar"}, 0, 0, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := digests(tc.written)
+			res := &pipeline.Result{Image: img, Publish: publish.Result{Written: w, Mounted: w[:tc.mounted]}}
+			got, err := publishedBlobs(res, tc.outputs)
+			if err != nil || got != tc.want {
+				t.Errorf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
+	}
+}
