@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/langbuild/langbuild/lang"
@@ -63,12 +64,32 @@ func (b goBuild) output() (string, error) {
 		work = filepath.Join(os.TempDir(), "langbuild-go")
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%q\x00%q", b.root, b.pkg, b.opts.Platform, b.args(), b.env()[len(b.opts.Env):])
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%q\x00%q\x00%q", b.root, b.pkg, b.opts.Platform, b.args(), b.env()[len(b.opts.Env):], buildSettings(b.opts.Env))
 	dir := filepath.Join(work, "go", hex.EncodeToString(h.Sum(nil))[:20])
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, b.name), nil
+}
+
+// buildSettings are the variables of the user's environment that change
+// what go build makes (GOAMD64, GOFLAGS, GOEXPERIMENT, GOTOOLCHAIN, CGO_...):
+// builds that differ in them must not share an output, or two at once could
+// swap binaries. Variables that only say where things are kept, or where
+// modules come from, are left out: they change no binary.
+func buildSettings(env []string) []string {
+	inert := map[string]bool{"GOPATH": true, "GOCACHE": true, "GOMODCACHE": true, "GOENV": true, "GOTMPDIR": true, "GOBIN": true,
+		"GOPROXY": true, "GONOPROXY": true, "GOSUMDB": true, "GONOSUMDB": true, "GOPRIVATE": true, "GOINSECURE": true,
+		"GOTELEMETRY": true, "GOTELEMETRYDIR": true, "GOAUTH": true, "GOVCS": true}
+	var out []string
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if (strings.HasPrefix(k, "GO") || strings.HasPrefix(k, "CGO_")) && !inert[k] {
+			out = append(out, kv)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func (b goBuild) run(ctx context.Context, out string) error {

@@ -196,9 +196,14 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 			}
 		}
 		if b, err := json.Marshal(r); err == nil {
-			tmp := cacheFile + ".tmp"
-			if os.WriteFile(tmp, b, 0o644) == nil {
-				os.Rename(tmp, cacheFile)
+			// A temp file of its own, so two builds at once never write
+			// into one; the record only saves work, so errors are dropped.
+			if f, err := os.CreateTemp(filepath.Dir(cacheFile), filepath.Base(cacheFile)+".*.tmp"); err == nil {
+				_, werr := f.Write(b)
+				if cerr := f.Close(); werr == nil && cerr == nil && os.Rename(f.Name(), cacheFile) == nil {
+					return info, devFilter(info, arts, opts), nil
+				}
+				os.Remove(f.Name())
 			}
 		}
 	}
