@@ -59,6 +59,9 @@ func (*Analyzer) Detect(dir string) (bool, error) {
 
 // Analyze implements lang.Analyzer.
 func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+	if p, ok, err := a.quarkus(dir, opts); ok {
+		return p, err
+	}
 	if opts.Jar != "" {
 		jar := opts.Jar
 		if !filepath.IsAbs(jar) {
