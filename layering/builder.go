@@ -23,10 +23,32 @@ import (
 	"github.com/klauspost/pgzip"
 )
 
-// compressorID names the pinned compressor and its settings. It is part of
-// every layer key: changing the compressor (or its version, when that changes
-// its output) must change this string so no cached blob of the old one is reused.
-const compressorID = "gzip/klauspost-pgzip-v1.3.0/level-1/block-256KiB"
+// compressorID names the pinned compressor and its settings at a level. It
+// is part of every layer key: changing the compressor (or its version, when
+// that changes its output) must change this string so no cached blob of the
+// old one is reused.
+func compressorID(level int) string {
+	return fmt.Sprintf("gzip/klauspost-pgzip-v1.3.0/level-%d/block-256KiB", level)
+}
+
+// Compression levels by how often a layer changes. A layer rebuilt on every
+// change (classes, a Go binary, an app's files) is compressed as fast as can
+// be; a Stable one (dependencies, base packages) is compressed once and then
+// pulled many times, so it is worth more work: level 6 made a 40 MB tar of
+// node_modules 17% smaller than level 1 (8.71 to 7.25 MB) for 2 to 3 times
+// the CPU, where level 9 saved 4% more for 3.5 times level 6's; jars, being
+// compressed already, shrink by 2%.
+const (
+	levelChanging = pgzip.BestSpeed
+	levelStable   = 6
+)
+
+func levelOf(l Layer) int {
+	if l.Stable {
+		return levelStable
+	}
+	return levelChanging
+}
 
 // compressBlock is pgzip's block size. Blocks are compressed in parallel, each
 // with the previous block's tail as its dictionary; the output depends on the
@@ -179,7 +201,7 @@ func (b *Builder) BuildLayer(ctx context.Context, l Layer) (Blob, error) {
 	start := time.Now()
 	var vouched string
 	if l.Key != "" {
-		h := sha256.Sum256([]byte(fmt.Sprintf("vouched\x00%s\x00%s\x00%d", l.Key, compressorID, b.modTime.Unix())))
+		h := sha256.Sum256([]byte(fmt.Sprintf("vouched\x00%s\x00%s\x00%d", l.Key, compressorID(levelOf(l)), b.modTime.Unix())))
 		vouched = hex.EncodeToString(h[:])
 		if r, ok := b.cache.lookupLayer(vouched); ok {
 			b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
@@ -231,7 +253,7 @@ func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, sta
 	}
 	b.report(Event{Layer: l.Name, Phase: "hashed", Elapsed: time.Since(start)})
 	if !slices.ContainsFunc(entries, func(r resolved) bool { return r.learn }) {
-		key, err := b.layerKey(entries)
+		key, err := b.layerKey(entries, levelOf(l))
 		if err != nil {
 			return Blob{}, err
 		}
@@ -243,7 +265,7 @@ func (b *Builder) buildVouched(ctx context.Context, l Layer, vouched string, sta
 	if err != nil {
 		return Blob{}, err
 	}
-	key, err := b.layerKey(entries)
+	key, err := b.layerKey(entries, levelOf(l))
 	if err != nil {
 		return Blob{}, err
 	}
@@ -264,7 +286,7 @@ func (b *Builder) writeReporting(ctx context.Context, l Layer, entries []resolve
 	if b.tee != nil {
 		tee = b.tee(ctx, l.Name)
 	}
-	r, err := b.write(entries, tee)
+	r, err := b.write(entries, tee, levelOf(l))
 	if tee != nil {
 		tee.Done(r.Digest, r.Size, err)
 	}
@@ -355,7 +377,7 @@ func (b *Builder) resolve(l Layer) ([]resolved, string, error) {
 		return nil, "", err
 	}
 	b.saveStats(stats, rs)
-	key, err := b.layerKey(rs)
+	key, err := b.layerKey(rs, levelOf(l))
 	return rs, key, err
 }
 
@@ -457,7 +479,7 @@ func (b *Builder) saveStats(stats *layerStats, rs []resolved) {
 }
 
 // layerKey is the content key of resolved entries.
-func (b *Builder) layerKey(rs []resolved) (string, error) {
+func (b *Builder) layerKey(rs []resolved, level int) (string, error) {
 	recs := make([]keyRecord, len(rs))
 	for i, r := range rs {
 		recs[i] = keyRecord{Path: keyString(r.Path), Type: r.Type.String(), Mode: uint32(r.mode), UID: r.UID, GID: r.GID, Linkname: keyString(r.Linkname), Size: r.size, SHA256: r.sha256}
@@ -467,7 +489,7 @@ func (b *Builder) layerKey(rs []resolved) (string, error) {
 		Comp    string      `json:"c"`
 		ModTime int64       `json:"t"`
 		Entries []keyRecord `json:"e"`
-	}{1, compressorID, b.modTime.Unix(), recs})
+	}{1, compressorID(level), b.modTime.Unix(), recs})
 	if err != nil {
 		return "", err
 	}
@@ -510,7 +532,7 @@ func hashFile(p string) (string, error) {
 // write tars and compresses the entries in one pass into a temp file (and
 // the tee, if any), hashing both streams on the way, and renames the file to
 // its digest.
-func (b *Builder) write(entries []resolved, tee Tee) (layerRecord, error) {
+func (b *Builder) write(entries []resolved, tee Tee, level int) (layerRecord, error) {
 	f, err := b.cache.tempFile()
 	if err != nil {
 		return layerRecord{}, err
@@ -528,7 +550,7 @@ func (b *Builder) write(entries []resolved, tee Tee) (layerRecord, error) {
 		out = io.MultiWriter(f, compressed, &teeWriter{w: tee})
 	}
 	bw := bufio.NewWriterSize(out, 128<<10)
-	zw, err := pgzip.NewWriterLevel(bw, pgzip.BestSpeed)
+	zw, err := pgzip.NewWriterLevel(bw, level)
 	if err != nil {
 		return fail(err)
 	}

@@ -412,7 +412,7 @@ func TestChangeAfterKeyingFails(t *testing.T) {
 	}
 	f.WriteString("port: 9999\n") // same size
 	f.Close()
-	if _, err := b.write(entries, nil); err == nil || !strings.Contains(err.Error(), "changed while the layer was being written") {
+	if _, err := b.write(entries, nil, levelChanging); err == nil || !strings.Contains(err.Error(), "changed while the layer was being written") {
 		t.Errorf("write after a change: %v", err)
 	}
 }
@@ -463,13 +463,13 @@ func TestSameContentRewrittenWhileWriting(t *testing.T) {
 	if err := os.WriteFile(p, content, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := b.write(entries, nil); !errors.Is(err, errChanged) {
+	if _, err := b.write(entries, nil, levelChanging); !errors.Is(err, errChanged) {
 		t.Errorf("stat check after a rewrite: %v, want errChanged", err)
 	}
 	for i := range entries {
 		entries[i].rehash = true
 	}
-	if _, err := b.write(entries, nil); err != nil {
+	if _, err := b.write(entries, nil, levelChanging); err != nil {
 		t.Errorf("content check after a rewrite with the same content: %v", err)
 	}
 	// And through BuildLayer, which retries with the content check.

@@ -42,6 +42,9 @@ type Layer struct {
 	// (a Go build ID): the layer is then not also keyed by its content,
 	// which spares hashing its changed files.
 	KeyOnly bool `json:"keyOnly,omitempty"`
+	// Stable says the layer changes rarely (third-party dependencies, base
+	// packages): it is compressed harder, once, for smaller pulls.
+	Stable bool `json:"stable,omitempty"`
 }
 
 // EntryType says what an Entry is.

@@ -143,8 +143,8 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	resources = withManifest(resources, info.Manifest)
 	p := &layering.Plan{
 		Layers: []layering.Layer{
-			{Name: "dependencies", Entries: release},
-			{Name: "snapshot dependencies", Entries: snapshots},
+			{Name: "dependencies", Entries: release, Stable: true},
+			{Name: "snapshot dependencies", Entries: snapshots, Stable: true},
 			{Name: "project dependencies", Entries: modules},
 			{Name: "resources", Entries: resources},
 			{Name: "classes", Entries: classes},
