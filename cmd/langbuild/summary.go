@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/langbuild/langbuild/pipeline"
 )
 
@@ -85,11 +87,15 @@ func publishedBlobs(res *pipeline.Result, outputs []string) (string, error) {
 	if registries == 0 {
 		return "", nil
 	}
-	layers, err := res.Image.Layers()
+	m, err := res.Image.Manifest()
 	if err != nil {
 		return "", err
 	}
-	blobs := (len(layers) + 1) * registries // and the config
+	distinct := map[v1.Hash]bool{m.Config.Digest: true}
+	for _, l := range m.Layers {
+		distinct[l.Digest] = true // a layer may appear twice
+	}
+	blobs := len(distinct) * registries
 	written, mounted := len(res.Publish.Written), len(res.Publish.Mounted)
 	return fmt.Sprintf("%d blobs uploaded, %d mounted, %d already there", written-mounted, mounted, max(blobs-written, 0)), nil
 }
