@@ -37,7 +37,11 @@ func entrypoint(dir string, pkg packageJSON, flag string) ([]string, error) {
 		if _, err := os.Stat(filepath.Join(dir, main)); err != nil && filepath.Ext(main) == "" {
 			main += ".js"
 		}
-		file, err := runnable(dir, path.Clean(filepath.ToSlash(main)))
+		file := path.Clean(filepath.ToSlash(main))
+		if file == ".." || strings.HasPrefix(file, "../") {
+			return nil, fmt.Errorf("%s: \"main\" %q %w", pj, main, errOutside(dir))
+		}
+		file, err := runnable(dir, file)
 		if err != nil {
 			return nil, fmt.Errorf("%s: \"main\" %q %w", pj, main, err)
 		}
@@ -104,7 +108,7 @@ func runnable(dir, file string) (string, error) {
 	if sub.Main != "" {
 		return "", fmt.Errorf("is a directory whose package.json's \"main\" (%s) and index.js do not exist: name the file to run", sub.Main)
 	}
-	return "", fmt.Errorf("is a directory with no index.js and no package.json with \"main\": name the file to run")
+	return "", errors.New(`is a directory with no index.js and no package.json with "main": name the file to run`)
 }
 
 func parseStart(dir, start string) ([]string, error) {

@@ -75,13 +75,14 @@ func TestMainField(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, map[string]string{"app.js": "", "lib/index.js": "", "empty/README.md": ""})
 	for main, want := range map[string]string{
-		"app.js":   "/app/app.js",
-		"app":      "/app/app.js",
-		"lib":      "/app/lib/index.js",
-		"gone.js":  `"main" "gone.js" does not exist`,
-		"empty":    `"main" "empty" is a directory with no index.js`,
-		"./lib/":   "/app/lib/index.js",
-		"lib/nope": `"main" "lib/nope.js" does not exist`,
+		"app.js":    "/app/app.js",
+		"app":       "/app/app.js",
+		"lib":       "/app/lib/index.js",
+		"gone.js":   `"main" "gone.js" does not exist`,
+		"empty":     `"main" "empty" is a directory with no index.js`,
+		"./lib/":    "/app/lib/index.js",
+		"lib/nope":  `"main" "lib/nope.js" does not exist`,
+		"../app.js": `"main" "../app.js" is outside the project`,
 	} {
 		got, err := entrypoint(dir, packageJSON{Main: main}, "")
 		s := strings.Join(got, " ")
