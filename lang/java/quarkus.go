@@ -337,8 +337,8 @@ func fastJarPlan(app, proj string, links lang.Links, opts lang.Options) (*layeri
 	}
 	return &layering.Plan{
 		Layers: []layering.Layer{
-			{Name: "dependencies", Entries: release},
-			{Name: "snapshot dependencies", Entries: snapshots},
+			{Name: "dependencies", Entries: release, Stable: true},
+			{Name: "snapshot dependencies", Entries: snapshots, Stable: true},
 			{Name: "quarkus generated", Entries: generated},
 			{Name: "application", Entries: own},
 			{Name: "extra files", Entries: extra},
@@ -381,8 +381,8 @@ func runnerJarPlan(runner, proj string, links lang.Links, opts lang.Options) (*l
 	jar := AppRoot + "/" + filepath.Base(runner)
 	return &layering.Plan{
 		Layers: []layering.Layer{
-			{Name: "dependencies", Entries: release},
-			{Name: "snapshot dependencies", Entries: snapshots},
+			{Name: "dependencies", Entries: release, Stable: true},
+			{Name: "snapshot dependencies", Entries: snapshots, Stable: true},
 			{Name: "application", Entries: []layering.Entry{{Path: jar, Type: layering.TypeFile, Source: runner}}},
 			{Name: "extra files", Entries: extra},
 		},

@@ -144,6 +144,11 @@ func TestQuarkusFastJar(t *testing.T) {
 	if got := strings.Join(names, ", "); got != "dependencies, snapshot dependencies, quarkus generated, application, extra files" {
 		t.Errorf("layer order: %s", got)
 	}
+	for _, l := range p.Layers {
+		if want := strings.HasSuffix(l.Name, "dependencies"); l.Stable != want {
+			t.Errorf("layer %s: stable %v, want %v", l.Name, l.Stable, want)
+		}
+	}
 	if got := strings.Join(p.Config.Entrypoint, " "); got != "java -Xmx256m -jar /app/quarkus-run.jar" {
 		t.Errorf("entrypoint %q", got)
 	}
