@@ -102,7 +102,8 @@ func (a *Analyzer) quarkus(dir string, opts lang.Options) (p *layering.Plan, ok 
 			}
 		}
 	}
-	if !hasQuarkusPlugin(m) {
+	// An aggregator builds no app of its own, whatever its plugins.
+	if !hasQuarkusPlugin(m) || str(lin[0].r.p.Packaging) == "pom" {
 		return nil, false, nil
 	}
 	target = buildDir(proj, target, m.Properties)

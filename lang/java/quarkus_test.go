@@ -297,6 +297,7 @@ func TestQuarkusDetect(t *testing.T) {
 		{"only managed", map[string]string{"pom.xml": plain + `<build><pluginManagement><plugins><plugin><groupId>io.quarkus</groupId><artifactId>quarkus-maven-plugin</artifactId></plugin></plugins></pluginManagement></build></project>`}, false},
 		{"another group", map[string]string{"pom.xml": plain + `<build><plugins><plugin><groupId>org.acme</groupId><artifactId>quarkus-maven-plugin</artifactId></plugin></plugins></build></project>`}, false},
 		{"plain project", map[string]string{"pom.xml": plain + `</project>`}, false},
+		{"aggregator", map[string]string{"pom.xml": strings.Replace(quarkusPom(""), "<packaging>quarkus</packaging>", "<packaging>pom</packaging>", 1)}, false},
 		// The child names nothing of Quarkus: recognised once packaged.
 		{"inherited, packaged", map[string]string{
 			"pom.xml":                            `<project><modelVersion>4.0.0</modelVersion><parent><groupId>g</groupId><artifactId>parent</artifactId><version>1</version></parent><artifactId>app</artifactId></project>`,
@@ -372,5 +373,21 @@ func TestQuarkusBuildDirectory(t *testing.T) {
 	}
 	if got := layerPaths(p)["application"]; len(got) != 1 {
 		t.Errorf("application layer %v", got)
+	}
+}
+
+// In a multi-module build, --module names the Quarkus app's directory.
+func TestQuarkusModule(t *testing.T) {
+	app := fastJarProject(t, quarkusPom(""))
+	root := filepath.Dir(app)
+	writeFiles(t, root, map[string]string{"pom.xml": `<project><modelVersion>4.0.0</modelVersion><groupId>g</groupId><artifactId>parent</artifactId><version>1</version>
+  <packaging>pom</packaging><modules><module>` + filepath.Base(app) + `</module></modules>
+  <build><pluginManagement><plugins><plugin><groupId>io.quarkus</groupId><artifactId>quarkus-maven-plugin</artifactId></plugin></plugins></pluginManagement></build></project>`})
+	p, err := analyzeQuarkus(t, root, lang.Options{Module: filepath.Base(app)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(p.Config.Entrypoint, " "); got != "java -jar /app/quarkus-run.jar" {
+		t.Errorf("entrypoint %q", got)
 	}
 }
