@@ -9,19 +9,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
-// analyzeJar plans an image from a built jar: a Spring Boot fat jar runs
-// exploded (its BOOT-INF/lib as dependency layers, split by snapshot as
-// BOOT-INF/layers.idx says when it is there, its BOOT-INF/classes as
-// resources and classes, in BOOT-INF/classpath.idx order, with Start-Class
-// as the main class: no launcher, whatever the Boot version); a plain jar
-// runs with `java -jar`, the jars its Class-Path names beside it.
+// analyzeJar plans an image from a built jar: a Spring Boot fat jar as
+// bootPlan lays it out (its own layers and launcher when it has a layers
+// index); a plain jar runs with `java -jar`, the jars its Class-Path names
+// beside it.
 func analyzeJar(jarPath string, opts lang.Options) (*layering.Plan, error) {
 	zr, err := zip.OpenReader(jarPath)
 	if err != nil {
@@ -45,78 +42,9 @@ func analyzeJar(jarPath string, opts lang.Options) (*layering.Plan, error) {
 		return nil, fmt.Errorf("%s: %w", jarPath, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "BOOT-INF")); err == nil {
-		return bootPlan(jarPath, dir, mf, opts)
+		return bootPlan(jarPath, &zr.Reader, dir, mf, opts)
 	}
 	return plainJarPlan(jarPath, mf, opts)
-}
-
-func bootPlan(jarPath, dir string, mf map[string]string, opts lang.Options) (*layering.Plan, error) {
-	main := opts.MainClass
-	if main == "" {
-		main = mf["Start-Class"]
-	}
-	if main == "" {
-		return nil, fmt.Errorf("%s: a Spring Boot jar without Start-Class in its manifest: give --main-class", jarPath)
-	}
-	libDir := filepath.Join(dir, "BOOT-INF", "lib")
-	var libs []string
-	if b, err := os.ReadFile(filepath.Join(dir, "BOOT-INF", "classpath.idx")); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			l = strings.Trim(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(l), "-")), `"`)
-			if l != "" {
-				libs = append(libs, path.Base(l))
-			}
-		}
-	} else {
-		ents, _ := os.ReadDir(libDir)
-		for _, e := range ents {
-			libs = append(libs, e.Name())
-		}
-		sort.Strings(libs)
-	}
-	snapshot := map[string]bool{}
-	if layers, err := readLayersIdx(filepath.Join(dir, "BOOT-INF", "layers.idx")); err == nil {
-		for _, p := range layers["snapshot-dependencies"] {
-			snapshot[path.Base(p)] = true
-		}
-	} else {
-		for _, l := range libs {
-			snapshot[l] = strings.Contains(l, "-SNAPSHOT")
-		}
-	}
-	var release, snaps []layering.Entry
-	var cp []string
-	for _, l := range libs {
-		e := layering.Entry{Path: LibsDir + "/" + l, Type: layering.TypeFile, Source: filepath.Join(libDir, l)}
-		if _, err := os.Stat(e.Source); err != nil {
-			return nil, fmt.Errorf("%s: classpath.idx names %s, which BOOT-INF/lib lacks", jarPath, l)
-		}
-		if snapshot[l] {
-			snaps = append(snaps, e)
-		} else {
-			release = append(release, e)
-		}
-		cp = append(cp, e.Path)
-	}
-	resources, classes, _, err := scanClasses(filepath.Join(dir, "BOOT-INF", "classes"), false, lang.Links{Root: dir})
-	if err != nil {
-		return nil, err
-	}
-	cpString := strings.Join(append([]string{ResourcesDir, ClassesDir}, cp...), ":")
-	return &layering.Plan{
-		Layers: []layering.Layer{
-			{Name: "dependencies", Entries: release},
-			{Name: "snapshot dependencies", Entries: snaps},
-			{Name: "resources", Entries: resources},
-			{Name: "classes", Entries: classes},
-			{Name: "jvm arg files", Entries: []layering.Entry{{Path: ClasspathFile, Type: layering.TypeFile, Data: []byte(cpString + "\n")}}},
-		},
-		Config: layering.Config{
-			Entrypoint: append(append([]string{"java"}, opts.JVMFlags...), "-cp", "@"+ClasspathFile, main),
-			User:       "65532",
-			WorkingDir: AppRoot,
-		},
-	}, nil
 }
 
 func plainJarPlan(jarPath string, mf map[string]string, opts lang.Options) (*layering.Plan, error) {
@@ -188,25 +116,6 @@ func readManifest(zr *zip.Reader) (map[string]string, error) {
 		}
 	}
 	return out, sc.Err()
-}
-
-// readLayersIdx parses Spring Boot's layers.idx: `- "layer":` then `  - "path"`.
-func readLayersIdx(p string) (map[string][]string, error) {
-	b, err := os.ReadFile(p)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]string{}
-	cur := ""
-	for _, l := range strings.Split(string(b), "\n") {
-		switch {
-		case strings.HasPrefix(l, "- "):
-			cur = strings.Trim(strings.TrimSuffix(strings.TrimPrefix(l, "- "), ":"), `"`)
-		case strings.HasPrefix(l, "  - ") && cur != "":
-			out[cur] = append(out[cur], strings.Trim(strings.TrimPrefix(l, "  - "), `"`))
-		}
-	}
-	return out, nil
 }
 
 // unzipOnce extracts the archive into dir unless an earlier build did; it

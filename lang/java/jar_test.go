@@ -5,10 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
 )
 
 func writeJar(t *testing.T, file string, entries map[string]string) {
@@ -46,38 +49,208 @@ func TestPlainJar(t *testing.T) {
 	}
 }
 
-func TestBootJar(t *testing.T) {
-	dir := t.TempDir()
-	writeJar(t, filepath.Join(dir, "boot.jar"), map[string]string{
-		"META-INF/MANIFEST.MF":                                     "Manifest-Version: 1.0\nMain-Class: org.springframework.boot.loader.launch.JarLauncher\nStart-Class: p.App\n\n",
-		"BOOT-INF/classes/p/App.class":                             "class",
-		"BOOT-INF/classes/app.properties":                          "a=b",
-		"BOOT-INF/lib/b-1.0.jar":                                   "b",
-		"BOOT-INF/lib/a-2.0-SNAPSHOT.jar":                          "a",
-		"BOOT-INF/classpath.idx":                                   "- \"BOOT-INF/lib/b-1.0.jar\"\n- \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n",
-		"BOOT-INF/layers.idx":                                      "- \"dependencies\":\n  - \"BOOT-INF/lib/b-1.0.jar\"\n- \"snapshot-dependencies\":\n  - \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n- \"application\":\n  - \"BOOT-INF/classes/\"\n",
-		"org/springframework/boot/loader/launch/JarLauncher.class": "loader",
-	})
-	plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: filepath.Join(dir, "boot.jar"), WorkDir: t.TempDir()})
+// bootJar is a Spring Boot fat jar's entries: its launcher, an app class
+// and resource, a release and a snapshot dependency, and the indexes.
+func bootJar(launcher, layersIdx string) map[string]string {
+	files := map[string]string{
+		"META-INF/MANIFEST.MF":                                    "Manifest-Version: 1.0\nMain-Class: " + launcher + "\nStart-Class: p.App\nSpring-Boot-Layers-Index: BOOT-INF/layers.idx\n\n",
+		"META-INF/maven/g/a/pom.xml":                              "<project/>",
+		"BOOT-INF/classes/p/App.class":                            "class",
+		"BOOT-INF/classes/app.properties":                         "a=b",
+		"BOOT-INF/lib/b-1.0.jar":                                  "b",
+		"BOOT-INF/lib/a-2.0-SNAPSHOT.jar":                         "a",
+		"BOOT-INF/classpath.idx":                                  "- \"BOOT-INF/lib/b-1.0.jar\"\n- \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n",
+		strings.ReplaceAll(launcher, ".", "/") + ".class":         "loader",
+		"org/springframework/boot/loader/jar/NestedJarFile.class": "loader",
+	}
+	if layersIdx != "" {
+		files["BOOT-INF/layers.idx"] = layersIdx
+	}
+	return files
+}
+
+// bootLayersIdx is layers.idx as Spring Boot's repackager writes it for
+// bootJar: directories where a whole directory is in one layer.
+const bootLayersIdx = `- "dependencies":
+  - "BOOT-INF/lib/b-1.0.jar"
+- "spring-boot-loader":
+  - "org/"
+- "snapshot-dependencies":
+  - "BOOT-INF/lib/a-2.0-SNAPSHOT.jar"
+- "application":
+  - "BOOT-INF/classes/"
+  - "BOOT-INF/classpath.idx"
+  - "BOOT-INF/layers.idx"
+  - "META-INF/"
+`
+
+// planLayers lists each layer's paths, sorted, by layer name, and the
+// names in order.
+func planLayers(p *layering.Plan) (names []string, paths map[string]string) {
+	paths = map[string]string{}
+	for _, l := range p.Layers {
+		names = append(names, l.Name)
+		var ps []string
+		for _, e := range l.Entries {
+			ps = append(ps, e.Path)
+		}
+		sort.Strings(ps)
+		paths[l.Name] = strings.Join(ps, " ")
+	}
+	return names, paths
+}
+
+func TestBootJarLayered(t *testing.T) {
+	for _, tc := range []struct {
+		name, launcher, layersIdx string
+		flags                     []string
+		wantNames                 []string
+		wantPaths                 map[string]string
+	}{
+		{
+			name:      "Boot 3.2 and later",
+			launcher:  "org.springframework.boot.loader.launch.JarLauncher",
+			layersIdx: bootLayersIdx,
+			flags:     []string{"-Xmx256m"},
+			wantNames: []string{"dependencies", "spring-boot-loader", "snapshot-dependencies", "application"},
+			wantPaths: map[string]string{
+				"dependencies":          "/app/BOOT-INF/lib/b-1.0.jar",
+				"spring-boot-loader":    "/app/org/springframework/boot/loader/jar/NestedJarFile.class /app/org/springframework/boot/loader/launch/JarLauncher.class",
+				"snapshot-dependencies": "/app/BOOT-INF/lib/a-2.0-SNAPSHOT.jar",
+				"application":           "/app/BOOT-INF/classes/app.properties /app/BOOT-INF/classes/p/App.class /app/BOOT-INF/classpath.idx /app/BOOT-INF/layers.idx /app/META-INF/MANIFEST.MF /app/META-INF/maven/g/a/pom.xml",
+			},
+		},
+		{
+			// A custom layers configuration: its own layer names and
+			// order, a file listed before the directory holding it.
+			name:     "Boot 2, custom layers",
+			launcher: "org.springframework.boot.loader.JarLauncher",
+			layersIdx: "- \"spring-boot-loader\":\n  - \"org/\"\n- \"company\":\n  - \"BOOT-INF/lib/a-2.0-SNAPSHOT.jar\"\n  - \"BOOT-INF/classes/app.properties\"\n" +
+				"- \"dependencies\":\n  - \"BOOT-INF/lib/\"\n\n- \"application\":\n  - \"BOOT-INF/\"\n  - \"META-INF/\"\n",
+			wantNames: []string{"spring-boot-loader", "company", "dependencies", "application"},
+			wantPaths: map[string]string{
+				"spring-boot-loader": "/app/org/springframework/boot/loader/JarLauncher.class /app/org/springframework/boot/loader/jar/NestedJarFile.class",
+				"company":            "/app/BOOT-INF/classes/app.properties /app/BOOT-INF/lib/a-2.0-SNAPSHOT.jar",
+				"dependencies":       "/app/BOOT-INF/lib/b-1.0.jar",
+				"application":        "/app/BOOT-INF/classes/p/App.class /app/BOOT-INF/classpath.idx /app/BOOT-INF/layers.idx /app/META-INF/MANIFEST.MF /app/META-INF/maven/g/a/pom.xml",
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeJar(t, filepath.Join(dir, "boot.jar"), bootJar(tc.launcher, tc.layersIdx))
+			plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: "boot.jar", WorkDir: t.TempDir(), JVMFlags: tc.flags})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := plan.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			names, paths := planLayers(plan)
+			if diff := cmp.Diff(tc.wantNames, names); diff != "" {
+				t.Errorf("layers (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantPaths, paths); diff != "" {
+				t.Errorf("layer contents (-want +got):\n%s", diff)
+			}
+			for _, l := range plan.Layers {
+				if l.Stable != (l.Name != "application") {
+					t.Errorf("layer %s: stable %v", l.Name, l.Stable)
+				}
+			}
+			want := append(append([]string{"java"}, tc.flags...), "-cp", "/app", tc.launcher)
+			if diff := cmp.Diff(want, plan.Config.Entrypoint); diff != "" {
+				t.Errorf("entrypoint (-want +got):\n%s", diff)
+			}
+			if plan.Config.WorkingDir != "/app" || plan.Config.User != "65532" || plan.Config.Cmd != nil {
+				t.Errorf("config %+v", plan.Config)
+			}
+		})
+	}
+}
+
+// TestBootJarExploded: without a layers index, or with --main-class, the
+// jar runs without its launcher, as Jib lays an app out.
+func TestBootJarExploded(t *testing.T) {
+	const launcher = "org.springframework.boot.loader.launch.JarLauncher"
+	// With an index, it says which jars are snapshots, whatever their names.
+	swapped := strings.NewReplacer("b-1.0.jar", "a-2.0-SNAPSHOT.jar", "a-2.0-SNAPSHOT.jar", "b-1.0.jar").Replace(bootLayersIdx)
+	for _, tc := range []struct {
+		name, layersIdx, mainClass, wantMain string
+		release, snapshot                    string
+	}{
+		{"no layers index", "", "", "p.App", "b-1.0.jar", "a-2.0-SNAPSHOT.jar"},
+		{"--main-class", swapped, "p.Other", "p.Other", "a-2.0-SNAPSHOT.jar", "b-1.0.jar"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeJar(t, filepath.Join(dir, "boot.jar"), bootJar(launcher, tc.layersIdx))
+			plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: filepath.Join(dir, "boot.jar"), WorkDir: t.TempDir(), MainClass: tc.mainClass})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, paths := planLayers(plan)
+			want := map[string]string{
+				"dependencies":          "/app/libs/" + tc.release,
+				"snapshot dependencies": "/app/libs/" + tc.snapshot,
+				"resources":             "/app/resources/app.properties",
+				"classes":               "/app/classes/p/App.class",
+				"jvm arg files":         "/app/classpath",
+			}
+			if diff := cmp.Diff(want, paths); diff != "" {
+				t.Errorf("layers (-want +got):\n%s", diff)
+			}
+			cp := string(plan.Layers[len(plan.Layers)-1].Entries[0].Data)
+			if cp != "/app/resources:/app/classes:/app/libs/b-1.0.jar:/app/libs/a-2.0-SNAPSHOT.jar\n" {
+				t.Errorf("classpath %q", cp)
+			}
+			if e := plan.Config.Entrypoint; e[len(e)-1] != tc.wantMain {
+				t.Errorf("entrypoint %q", e)
+			}
+		})
+	}
+}
+
+// TestBootJarOneClassChange: a new build of the app with one class changed
+// changes its application layer only.
+func TestBootJarOneClassChange(t *testing.T) {
+	const launcher = "org.springframework.boot.loader.launch.JarLauncher"
+	cache, err := layering.OpenCache(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	layers := map[string][]string{}
-	for _, l := range plan.Layers {
-		for _, e := range l.Entries {
-			layers[l.Name] = append(layers[l.Name], e.Path)
+	b, err := layering.NewBuilder(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digests := func(files map[string]string) map[string]string {
+		dir := t.TempDir()
+		writeJar(t, filepath.Join(dir, "boot.jar"), files)
+		plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: "boot.jar", WorkDir: t.TempDir()})
+		if err != nil {
+			t.Fatal(err)
 		}
+		blobs, err := b.Build(context.Background(), plan)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, bl := range blobs {
+			out[bl.Name] = bl.Digest
+		}
+		return out
 	}
-	if strings.Join(layers["dependencies"], ",") != "/app/libs/b-1.0.jar" || strings.Join(layers["snapshot dependencies"], ",") != "/app/libs/a-2.0-SNAPSHOT.jar" ||
-		strings.Join(layers["classes"], ",") != "/app/classes/p/App.class" || strings.Join(layers["resources"], ",") != "/app/resources/app.properties" {
-		t.Errorf("layers %v", layers)
+	files := bootJar(launcher, bootLayersIdx)
+	before := digests(files)
+	files["BOOT-INF/classes/p/App.class"] = "class, changed"
+	after := digests(files)
+	if len(before) != 4 {
+		t.Fatalf("layers %v", before)
 	}
-	cp := string(plan.Layers[len(plan.Layers)-1].Entries[0].Data)
-	if cp != "/app/resources:/app/classes:/app/libs/b-1.0.jar:/app/libs/a-2.0-SNAPSHOT.jar\n" {
-		t.Errorf("classpath %q", cp)
-	}
-	if e := plan.Config.Entrypoint; e[len(e)-1] != "p.App" {
-		t.Errorf("entrypoint %q", e)
+	for name, d := range before {
+		if changed := after[name] != d; changed != (name == "application") {
+			t.Errorf("layer %s: changed %v", name, changed)
+		}
 	}
 }
 
@@ -87,11 +260,29 @@ func TestBadJars(t *testing.T) {
 	writeJar(t, filepath.Join(dir, "nomain.jar"), map[string]string{"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\n\n"})
 	writeJar(t, filepath.Join(dir, "nomanifest.jar"), map[string]string{"a.class": "x"})
 	writeJar(t, filepath.Join(dir, "slip.jar"), map[string]string{"META-INF/MANIFEST.MF": "Main-Class: a\n", "../../evil": "x"})
+	const launcher = "org.springframework.boot.loader.launch.JarLauncher"
+	bootSlip := bootJar(launcher, bootLayersIdx)
+	bootSlip["BOOT-INF/classes/../../../evil"] = "x"
+	writeJar(t, filepath.Join(dir, "bootslip.jar"), bootSlip)
+	unlayered := bootJar(launcher, strings.Replace(bootLayersIdx, `  - "META-INF/"`+"\n", "", 1))
+	writeJar(t, filepath.Join(dir, "unlayered.jar"), unlayered)
+	writeJar(t, filepath.Join(dir, "badidx.jar"), bootJar(launcher, bootLayersIdx+"dependencies:\n"))
+	writeJar(t, filepath.Join(dir, "emptyidx.jar"), bootJar(launcher, "\n"))
+	writeJar(t, filepath.Join(dir, "twiceidx.jar"), bootJar(launcher, bootLayersIdx+`- "dependencies":`+"\n"))
+	nolauncher := bootJar(launcher, bootLayersIdx)
+	delete(nolauncher, "org/springframework/boot/loader/launch/JarLauncher.class")
+	writeJar(t, filepath.Join(dir, "nolauncher.jar"), nolauncher)
 	for _, tc := range []struct{ jar, want string }{
 		{"corrupt.jar", "corrupt.jar"},
 		{"nomain.jar", "no Main-Class"},
 		{"nomanifest.jar", "no META-INF/MANIFEST.MF"},
 		{"slip.jar", "leaves the jar's root"},
+		{"bootslip.jar", "leaves the jar's root"},
+		{"unlayered.jar", "META-INF/MANIFEST.MF is in no layer of its layers index"},
+		{"badidx.jar", "BOOT-INF/layers.idx: line 12: neither"},
+		{"emptyidx.jar", "BOOT-INF/layers.idx: no layers"},
+		{"twiceidx.jar", `line 12: layer "dependencies" a second time`},
+		{"nolauncher.jar", "Main-Class org.springframework.boot.loader.launch.JarLauncher, Spring Boot's launcher, is not in the jar"},
 		{"absent.jar", "absent.jar"},
 	} {
 		_, err := New().Analyze(context.Background(), dir, lang.Options{Jar: tc.jar, WorkDir: t.TempDir()})
