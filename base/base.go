@@ -19,9 +19,10 @@ import (
 
 // The bases used when none is given: distroless, as a user coming from Jib
 // or ko expects. A Java project gets the lowest of the Java ones that runs
-// the release it targets (see ForJava). Any of them can be replaced by a
-// Debian-built one (debian:static, debian:java, debian:nodejs) for offline
-// builds.
+// the release it targets (see ForJava), a Node project the lowest that has
+// a Node its engines.node accepts (see ForNodeDistroless). Any of them can
+// be replaced by a Debian-built one (debian:static, debian:java,
+// debian:node) for offline builds.
 const (
 	DefaultGo     = "gcr.io/distroless/static-debian12:nonroot"
 	DefaultJava17 = "gcr.io/distroless/java17-debian12:nonroot"
@@ -48,7 +49,7 @@ type Options struct {
 //	builtin:static      a minimal base generated offline (passwd, group, /tmp, /home/nonroot)
 //	oci:DIR[:TAG]       an image in an OCI layout, by its ref name annotation
 //	tar:FILE            the first image of a docker-loadable tarball
-//	debian:PRESET[+PKG,...]  built from Debian packages (static, cc, java11, java17, java21, java25, nodejs), once, then cached
+//	debian:PRESET[+PKG,...]  built from Debian packages (static, cc, java11, java17, java21, java25, nodejs, nodejsNN), once, then cached
 //	REFERENCE           an image in a registry, cached by digest
 func Resolve(ctx context.Context, spec string, opts Options) (image.Base, error) {
 	if opts.Platform.OS == "" {

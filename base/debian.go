@@ -32,6 +32,10 @@ type DebianOptions struct {
 	Suite string
 	// Keyring overrides the sources' keyrings for the Release signature check.
 	Keyring string
+	// NpmRegistry returns the URL of the npm registry the user's npm
+	// configuration names, where the nodejsNN presets take Node's official
+	// build from. It is called only when one is needed (cmd runs npm for it).
+	NpmRegistry func(ctx context.Context) (string, error)
 }
 
 // DebianSpec names a Debian-built base: a preset and extra packages.
@@ -50,16 +54,19 @@ func ParseDebianSpec(s string) (DebianSpec, error) {
 	if preset == "" && len(spec.Packages) == 0 {
 		return spec, fmt.Errorf("debian base %q names no preset and no packages", s)
 	}
-	if _, ok := debian.Presets[preset]; preset != "" && !ok {
+	if _, ok := debian.LookupPreset(preset); preset != "" && !ok {
 		var names []string
 		for n := range debian.Presets {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		if preset == JavaPreset {
+		switch preset {
+		case JavaPreset:
 			return spec, fmt.Errorf("debian:%s stands for the Java preset a project needs, which only a build of a Java project chooses: name one of %s", JavaPreset, strings.Join(names, ", "))
+		case NodePreset:
+			return spec, fmt.Errorf("debian:%s stands for the Node preset a project asks for, which only a build of a Node project chooses: name one of %s (or nodejsNN for Node NN)", NodePreset, strings.Join(names, ", "))
 		}
-		return spec, fmt.Errorf("unknown Debian base preset %q: the presets are %s", preset, strings.Join(names, ", "))
+		return spec, fmt.Errorf("unknown Debian base preset %q: the presets are %s, and nodejsNN for Node NN", preset, strings.Join(names, ", "))
 	}
 	return spec, nil
 }
@@ -108,7 +115,8 @@ type BuiltDebian struct {
 
 func (o Options) debianKey(spec DebianSpec, arch string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v1\x00%s\x00%s\x00%s\x00%s\x00", spec, o.Debian.Suite, arch, o.Debian.Keyring)
+	// v2: bases with node say its version in NODE_VERSION.
+	fmt.Fprintf(h, "v2\x00%s\x00%s\x00%s\x00%s\x00", spec, o.Debian.Suite, arch, o.Debian.Keyring)
 	for _, s := range o.Debian.Sources {
 		fmt.Fprintf(h, "%s\x00", s)
 	}
@@ -137,7 +145,7 @@ func BuildDebian(ctx context.Context, spec DebianSpec, opts Options, refresh boo
 	}
 	if opts.Debian.Suite == "" {
 		opts.Debian.Suite = debian.DefaultSuite
-		if p, ok := debian.Presets[spec.Preset]; ok && p.Suite != "" {
+		if p, ok := debian.LookupPreset(spec.Preset); ok && p.Suite != "" {
 			opts.Debian.Suite = p.Suite
 		}
 	}
@@ -155,12 +163,20 @@ func BuildDebian(ctx context.Context, spec DebianSpec, opts Options, refresh boo
 			return b, nil
 		}
 	}
-	preset := debian.Presets[spec.Preset]
+	preset, _ := debian.LookupPreset(spec.Preset)
 	pkgs := append(append([]string{}, preset.Packages...), spec.Packages...)
-	res, err := debian.Build(ctx, pkgs, preset.Leaves, debian.Options{
+	dopts := debian.Options{
 		Sources: opts.Debian.Sources, Suite: opts.Debian.Suite, Arch: arch,
 		Keyring: opts.Debian.Keyring, Cache: opts.Cache,
-	})
+	}
+	if preset.NodeMajor > 0 {
+		rel, err := newestNode(ctx, opts, arch, preset.NodeMajor, refresh)
+		if err != nil {
+			return nil, fmt.Errorf("building %s: %w", spec, err)
+		}
+		dopts.Node = &rel
+	}
+	res, err := debian.Build(ctx, pkgs, preset.Leaves, dopts)
 	if err != nil {
 		return nil, fmt.Errorf("building %s: %w", spec, err)
 	}
@@ -189,6 +205,9 @@ func BuildDebian(ctx context.Context, spec DebianSpec, opts Options, refresh boo
 	var names []string
 	for _, p := range res.Packages {
 		names = append(names, p.String())
+	}
+	if res.Node != nil {
+		names = append(names, res.Node.String())
 	}
 	if err := storeDebian(opts.Cache, recPath, img, names); err != nil {
 		return nil, err
@@ -222,11 +241,7 @@ func storeDebian(c *layering.Cache, recPath string, img v1.Image, pkgs []string)
 	if err != nil {
 		return err
 	}
-	tmp := recPath + ".tmp"
-	if err := os.WriteFile(tmp, rec, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, recPath)
+	return debian.WriteFileAtomic(recPath, rec)
 }
 
 // loadDebian reads a built base back from the cache; every blob must be there.

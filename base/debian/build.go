@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -37,6 +38,10 @@ type Options struct {
 	ModTime time.Time
 	// Client fetches from the repositories; nil means one with short connect timeouts.
 	Client *http.Client
+	// Node, when set, is the release of Node's official build the base
+	// ships in /nodejs (a nodejsNN preset), with the Debian packages of the
+	// libraries it links.
+	Node *NodeRelease
 }
 
 // Result of Build.
@@ -56,6 +61,10 @@ type Result struct {
 	// Derived lists the sources used for a suite the apt sources do not
 	// name, made from another Debian release's sources (see ForSuite).
 	Derived []Source
+	// Node is the release of Node's official build in the base, if any.
+	Node *NodeRelease
+	// NodeDownloaded says it was downloaded now (not found in the cache).
+	NodeDownloaded bool
 }
 
 // bigPackage is the installed size (KiB) from which a package gets a layer
@@ -91,11 +100,38 @@ func Build(ctx context.Context, packages, leaves []string, opts Options) (*Resul
 		return nil, fmt.Errorf("no apt source for suite %s: add one to the apt sources or give --mirror", opts.Suite)
 	}
 
-	res := &Result{Suite: opts.Suite}
+	res := &Result{Suite: opts.Suite, Node: opts.Node}
 	if derived {
 		res.Derived = srcs
 	}
+	// Node's tarball downloads while the indexes do: which libraries it
+	// links decides what else to resolve.
+	type nodeOut struct {
+		d   *nodeDist
+		err error
+	}
+	nodeCh := make(chan nodeOut, 1)
+	if opts.Node != nil {
+		go func() {
+			d, err := fetchNode(ctx, client, opts.Cache, *opts.Node, opts.Arch)
+			nodeCh <- nodeOut{d, err}
+		}()
+	}
 	all, err := fetchIndexes(ctx, f, srcs, opts, res)
+	var node *nodeDist
+	if opts.Node != nil {
+		no := <-nodeCh
+		if no.err != nil {
+			return nil, no.err
+		}
+		node = no.d
+		res.NodeDownloaded = node.fresh
+		extra, err := nodePackages(node.Needed)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", opts.Node, err)
+		}
+		packages = append(append([]string{}, packages...), extra...)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +178,7 @@ func Build(ctx context.Context, packages, leaves []string, opts Options) (*Resul
 			res.Downloaded++
 		}
 	}
-	res.Plan, err = plan(res.Packages, xs, opts.ModTime)
+	res.Plan, err = plan(res.Packages, xs, node, opts.ModTime)
 	return res, err
 }
 
@@ -199,7 +235,7 @@ func fetchIndexes(ctx context.Context, f fetcher, srcs []Source, opts Options, r
 	return all, nil
 }
 
-func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, error) {
+func plan(pkgs []Package, xs []*extracted, node *nodeDist, modTime time.Time) (*layering.Plan, error) {
 	var big []int
 	groups := make([][]int, smallGroups)
 	for i, p := range pkgs {
@@ -240,6 +276,9 @@ func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, e
 		sort.Strings(names)
 		layer(fmt.Sprintf("debian packages, group %d: %s", g, strings.Join(names, " ")), idx)
 	}
+	if node != nil {
+		p.Layers = append(p.Layers, node.layer())
+	}
 	cfg, env, err := configure(pkgs, xs, modTime)
 	if err != nil {
 		return nil, err
@@ -251,15 +290,39 @@ func plan(pkgs []Package, xs []*extracted, modTime time.Time) (*layering.Plan, e
 		WorkingDir: "/home/nonroot",
 	}
 	// As distroless's nodejs images do, a base with node runs node: an app
-	// image then only names its script.
-	for _, x := range xs {
+	// image then only names its script. NODE_VERSION says which Node, as
+	// the Node project's own images do, so that a build can check it
+	// against the version range the project asks for.
+	for i, x := range xs {
 		for _, e := range x.Entries {
 			if e.Path == "/usr/bin/node" {
 				p.Config.Entrypoint = []string{"/usr/bin/node"}
+				if pkgs[i].Name == "nodejs" {
+					p.Config.Env = append(p.Config.Env, "NODE_VERSION="+UpstreamVersion(pkgs[i].Version))
+				}
 			}
 		}
 	}
+	if node != nil {
+		p.Config.Entrypoint = []string{NodeDir + "/bin/node"}
+		p.Config.Env = append(p.Config.Env, "NODE_VERSION="+node.Release.Version)
+	}
 	return p, nil
+}
+
+// UpstreamVersion is a Debian version without its epoch, its Debian
+// revision and its repackaging suffix: 18.20.4 for 18.20.4+dfsg-1~deb12u1.
+func UpstreamVersion(v string) string {
+	if _, after, ok := strings.Cut(v, ":"); ok {
+		v = after
+	}
+	if i := strings.LastIndexByte(v, '-'); i >= 0 {
+		v = v[:i]
+	}
+	if i := strings.IndexAny(v, "+~"); i >= 0 {
+		v = v[:i]
+	}
+	return v
 }
 
 // Preset is a curated package list, like a distroless image's.
@@ -276,6 +339,9 @@ type Preset struct {
 	// libraries its optional features load (a headless server needs libc,
 	// libgcc, libstdc++ and zlib, listed explicitly).
 	Leaves []string
+	// NodeMajor, when set, is the major of Node's official build the preset
+	// ships (nodejsNN): its newest release, from the npm registry.
+	NodeMajor int
 }
 
 var staticSet = []string{"base-files", "netbase", "tzdata", "ca-certificates"}
@@ -313,4 +379,37 @@ var Presets = map[string]Preset{
 	"java21": javaPreset("trixie", "openjdk-21-jre-headless"),
 	"java25": javaPreset("trixie", "openjdk-25-jre-headless"),
 	"nodejs": {Suite: DefaultSuite, Packages: append(append([]string{}, ccSet...), "nodejs"), Leaves: ccLeaves},
+	// Node's official builds of the maintained majors; any other nodejsNN
+	// is found by LookupPreset.
+	"nodejs20": nodePreset(20),
+	"nodejs22": nodePreset(22),
+	"nodejs24": nodePreset(24),
+	"nodejs26": nodePreset(26),
+}
+
+// nodePreset is Node's official build of a major on the libraries it needs,
+// as distroless's nodejsNN images are: libc6, libgcc-s1 and libstdc++6 (and
+// what else the binary links, read from it: libatomic1 for Node 26), with
+// base-files, netbase, tzdata and ca-certificates. Node bundles OpenSSL, so
+// there is no libssl.
+func nodePreset(major int) Preset {
+	return Preset{
+		Suite:     DefaultSuite,
+		Packages:  append(append([]string{}, staticSet...), "libc6", "libgcc-s1", "libstdc++6"),
+		Leaves:    staticSet,
+		NodeMajor: major,
+	}
+}
+
+// LookupPreset returns the preset of that name: one of Presets, or nodejsNN
+// for any other major NN.
+func LookupPreset(name string) (Preset, bool) {
+	if p, ok := Presets[name]; ok {
+		return p, true
+	}
+	if n, ok := strings.CutPrefix(name, "nodejs"); ok && n != "" && len(n) <= 3 && strings.TrimLeft(n, "0123456789") == "" && n[0] != '0' {
+		major, _ := strconv.Atoi(n)
+		return nodePreset(major), true
+	}
+	return Preset{}, false
 }

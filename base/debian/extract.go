@@ -38,40 +38,75 @@ func (x *extracted) entries() []layering.Entry {
 	return out
 }
 
-// extract unpacks the package's data.tar into cache/debs/<sha256>/root, once:
-// a finished extraction is renamed into place, so a killed one is never used.
+// extract unpacks the package's data.tar into cache/debs/<sha256>/root, once.
 func extract(debsDir, blob string, p Package) (*extracted, error) {
-	dir := filepath.Join(debsDir, p.SHA256)
-	if b, err := os.ReadFile(filepath.Join(dir, "manifest.json")); err == nil {
-		x := &extracted{dir: dir}
-		if json.Unmarshal(b, x) == nil {
-			return x, nil
+	x := &extracted{}
+	dir, _, err := unpackOnce(debsDir, p.SHA256, x, func(tmp string) error {
+		y, err := unpack(blob, filepath.Join(tmp, "root"), p)
+		if err == nil {
+			*x = *y
 		}
-	}
-	tmp, err := os.MkdirTemp(debsDir, "tmp-")
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	x, err := unpack(blob, filepath.Join(tmp, "root"), p)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(x)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		// Another build may have finished the same package first.
-		if _, serr := os.Stat(filepath.Join(dir, "manifest.json")); serr != nil {
-			return nil, fmt.Errorf("unpacking %s: %w", p, err)
-		}
+		return nil, fmt.Errorf("unpacking %s: %w", p, err)
 	}
 	x.dir = dir
 	return x, nil
+}
+
+// unpackOnce fills root/key once: fill writes into a temp directory and
+// sets *manifest, which is recorded in manifest.json; the directory is then
+// renamed into place, so a killed unpack is never used. When root/key is
+// there already, *manifest is read from it and fresh is false.
+func unpackOnce(root, key string, manifest any, fill func(tmp string) error) (dir string, fresh bool, err error) {
+	dir = filepath.Join(root, key)
+	if b, err := os.ReadFile(filepath.Join(dir, "manifest.json")); err == nil && json.Unmarshal(b, manifest) == nil {
+		return dir, false, nil
+	}
+	tmp, err := os.MkdirTemp(root, "tmp-")
+	if err != nil {
+		return "", false, err
+	}
+	defer os.RemoveAll(tmp)
+	if err := fill(tmp); err != nil {
+		return "", false, err
+	}
+	b, err := json.Marshal(manifest)
+	if err != nil {
+		return "", false, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "manifest.json"), b, 0o644); err != nil {
+		return "", false, err
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		// Another build may have finished the same one first.
+		if _, serr := os.Stat(filepath.Join(dir, "manifest.json")); serr != nil {
+			return "", false, err
+		}
+	}
+	return dir, true, nil
+}
+
+// WriteFileAtomic writes a small record through a uniquely named temp file
+// in the same directory and a rename: a reader sees the old record or the
+// new one, never a part, and two writers at once do not clash.
+func WriteFileAtomic(file string, b []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(f.Name(), file)
+	}
+	if werr != nil {
+		os.Remove(f.Name())
+	}
+	return werr
 }
 
 func unpack(blob, root string, p Package) (*extracted, error) {
