@@ -291,19 +291,71 @@ func freePort(t *testing.T) int {
 }
 
 // TestJavaSpringBoot builds the Spring Boot app exploded (the classpath
-// Maven resolves, then resources and classes) and from its fat jar; both run
-// on the Debian-built java17 base and answer HTTP.
+// Maven resolves, then resources and classes) and from its fat jar, laid
+// out as Boot's own `extract --layers --launcher` lays it: one layer for
+// each layer of the jar's BOOT-INF/layers.idx, in its order, below /app,
+// run by Boot's JarLauncher. Both run on the Debian-built java17 base and
+// answer HTTP.
 func TestJavaSpringBoot(t *testing.T) {
 	needE2E(t)
 	dir := copyProject(t, "javaboot")
 	mvn(t, dir, "package", "-DskipTests")
 	env := sharedDebianEnv(t)
+	const jar = "target/javaboot-1.0.0.jar"
+	// The fat jar's layers: the index's, in its order, less those it
+	// lists with no entry (javaboot has no snapshot dependency), since
+	// langbuild writes no empty layer.
+	fatJar := func(t *testing.T, layout string) {
+		var indexed, want []string
+		for _, l := range strings.Split(tool(t, "unzip", "-p", filepath.Join(dir, jar), "BOOT-INF/layers.idx"), "\n") {
+			switch {
+			case strings.HasPrefix(l, `- "`):
+				indexed = append(indexed, strings.TrimSuffix(strings.TrimPrefix(l, `- "`), `":`))
+			case strings.HasPrefix(l, "  - ") && (len(want) == 0 || want[len(want)-1] != indexed[len(indexed)-1]):
+				want = append(want, indexed[len(indexed)-1])
+			}
+		}
+		if !slices.Equal(indexed, []string{"dependencies", "spring-boot-loader", "snapshot-dependencies", "application"}) ||
+			!slices.Equal(want, []string{"dependencies", "spring-boot-loader", "application"}) {
+			t.Fatalf("layers.idx lists %q, with entries %q", indexed, want)
+		}
+		var cfg struct {
+			Config  struct{ Entrypoint []string }
+			History []struct{ Comment string }
+		}
+		if err := json.Unmarshal([]byte(tool(t, "skopeo", "inspect", "--config", "oci:"+layout+":latest")), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ Layers []struct{ Digest string } }
+		if err := json.Unmarshal([]byte(tool(t, "skopeo", "inspect", "--raw", "oci:"+layout+":latest")), &m); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range cfg.History[len(cfg.History)-len(want):] {
+			got = append(got, h.Comment)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("the image's last layers are %q, want %q", got, want)
+		}
+		if e := []string{"java", "-cp", "/app", "org.springframework.boot.loader.launch.JarLauncher"}; !slices.Equal(cfg.Config.Entrypoint, e) {
+			t.Errorf("entrypoint %q, want %q", cfg.Config.Entrypoint, e)
+		}
+		// Each layer holds what the index gives it, where the jar has it.
+		layers := m.Layers[len(m.Layers)-len(want):]
+		for i, file := range []string{"app/BOOT-INF/lib/spring-webmvc-", "app/org/springframework/boot/loader/launch/JarLauncher.class", "app/BOOT-INF/classes/dev/langbuild/boot/BootApp.class"} {
+			blob := filepath.Join(layout, "blobs", "sha256", strings.TrimPrefix(layers[i].Digest, "sha256:"))
+			if list := tool(t, "tar", "-tzf", blob); !strings.Contains(list, file) || (i > 0 && strings.Contains(list, "BOOT-INF/lib/")) {
+				t.Errorf("layer %s lacks %s or holds a dependency:\n%s", want[i], file, list)
+			}
+		}
+	}
 	for _, mode := range []struct {
-		name string
-		args []string
+		name  string
+		args  []string
+		check func(t *testing.T, layout string)
 	}{
-		{"exploded", nil},
-		{"fat jar", []string{"--jar", "target/javaboot-1.0.0.jar"}},
+		{"exploded", nil, nil},
+		{"fat jar", []string{"--jar", jar}, fatJar},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			layout := filepath.Join(t.TempDir(), "layout")
@@ -311,6 +363,9 @@ func TestJavaSpringBoot(t *testing.T) {
 			mustBuild(t, dir, env, args...)
 			if got := tool(t, "oci-image-tool", "validate", "--type", "image", "--ref", "name=latest", layout); !strings.Contains(got, "OK") {
 				t.Errorf("oci-image-tool: %s", got)
+			}
+			if mode.check != nil {
+				mode.check(t, layout)
 			}
 			port := freePort(t)
 			serveImage(t, layout, "latest", fmt.Sprintf("PORT=%d", port))
