@@ -11,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/langbuild/langbuild/base/debian"
+	"github.com/langbuild/langbuild/image"
 )
 
 // NodePreset, in debian:node[+PKG,...], stands for the Debian Node preset
@@ -107,6 +108,23 @@ func ForDebianNode(ctx context.Context, r *NodeRange, opts Options) (NodeChoice,
 type parsedRelease struct {
 	v   NodeVersion
 	rel debian.NodeRelease
+}
+
+// ResolveDebianNode returns the base of a ForDebianNode choice, with the
+// extra Debian packages: the one built before when it holds the chosen
+// release, else built again (the release list was refreshed since).
+func ResolveDebianNode(ctx context.Context, c NodeChoice, packages []string, opts Options) (image.Base, error) {
+	spec := DebianSpec{Preset: c.Preset, Packages: packages}
+	for _, refresh := range []bool{false, true} {
+		b, err := BuildDebian(ctx, spec, opts, refresh)
+		if err != nil {
+			return image.Base{}, err
+		}
+		if refresh || NodeVersionOf(b.Image) == c.Release.Version {
+			return b.Base, nil
+		}
+	}
+	panic("unreachable")
 }
 
 // newestPerMajor returns the newest release of each major, newest major

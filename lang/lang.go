@@ -111,10 +111,14 @@ type Runtime struct {
 	// From says where Version was read, for messages
 	// ("the compiler release or target in pom.xml").
 	From string
+	// Range is the versions the project accepts, as it wrote them, for
+	// languages whose projects name a range rather than a lowest version
+	// (Node's engines.node: ">=24.18.0"); "" when it names none.
+	Range string
 }
 
 // RuntimeNeeder is implemented by analyzers whose plans need a runtime of
-// some version from the base (Java): the default base is chosen by it.
+// some version from the base (Java, Node): the default base is chosen by it.
 type RuntimeNeeder interface {
 	Runtime(p *layering.Plan) Runtime
 }

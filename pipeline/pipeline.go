@@ -135,7 +135,8 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	}
 
 	// A given base is resolved while the analyzer compiles; the default one
-	// may depend on what the analyzer finds (the Java release).
+	// may depend on what the analyzer finds (the Java release, the Node
+	// range).
 	type baseResult struct {
 		spec string
 		b    image.Base
@@ -143,38 +144,44 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		d    time.Duration
 	}
 	bch := make(chan baseResult, 1)
-	resolveBase := func(spec string) {
+	baseOpts := baseOptions(opts)
+	resolveBase := func(spec string, resolve func() (image.Base, error)) {
 		start := time.Now()
-		pl := opts.Lang.Platform
-		b, err := base.Resolve(ctx, spec, base.Options{
-			Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
-			Cache:    opts.Cache,
-			Registry: opts.Registry,
-			Debian:   opts.Debian,
-		})
+		b, err := resolve()
 		bch <- baseResult{spec, b, err, time.Since(start)}
 	}
-	// debian:java names the Java preset the analysis asks for.
-	chosen := opts.Base == "" || isDebianJava(opts.Base)
+	resolveSpec := func(spec string) func() (image.Base, error) {
+		return func() (image.Base, error) { return base.Resolve(ctx, spec, baseOpts) }
+	}
+	// debian:java and debian:node name the preset the analysis asks for.
+	chosen := opts.Base == "" || isChosenDebian(opts.Base)
 	if !chosen {
-		go resolveBase(opts.Base)
+		go resolveBase(opts.Base, resolveSpec(opts.Base))
 	}
 
 	start := time.Now()
 	_, plan, err := analyze(ctx, opts)
 	res.Timings.Analyze = time.Since(start)
+	var rt lang.Runtime
+	if rn, ok := a.(lang.RuntimeNeeder); ok && err == nil {
+		rt = rn.Runtime(plan)
+	}
 	if chosen {
 		if err != nil {
 			return nil, err
 		}
-		spec, why, err := chooseBase(a, plan, opts.Base, opts.Defaults)
+		c, err := chooseBase(ctx, a, rt, opts.Base, opts.Defaults, baseOpts)
 		if err != nil {
 			return nil, err
 		}
-		if why != "" && opts.BaseChosen != nil {
-			opts.BaseChosen(spec, why)
+		if c.why != "" && opts.BaseChosen != nil {
+			opts.BaseChosen(c.spec, c.why)
 		}
-		go resolveBase(spec)
+		resolve := resolveSpec(c.spec)
+		if c.node != nil {
+			resolve = func() (image.Base, error) { return base.ResolveDebianNode(ctx, *c.node, c.packages, baseOpts) }
+		}
+		go resolveBase(c.spec, resolve)
 	}
 	br := <-bch
 	if err != nil {
@@ -186,6 +193,9 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		}
 		return nil, br.err
 	}
+	if err := checkNode(rt, br.b); err != nil {
+		return nil, err
+	}
 	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
 	if plan.Facts["node.entrypoint"] == "base" && plan.Config.Entrypoint == nil {
 		// The plan's Cmd is a script for the base's node entrypoint.
@@ -194,7 +204,7 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 			return nil, err
 		}
 		if len(cf.Config.Entrypoint) == 0 || !strings.HasSuffix(cf.Config.Entrypoint[0], "node") {
-			return nil, fmt.Errorf("base %s has no node entrypoint (it has %q): use a Node base such as debian:nodejs or %s", br.b.Name, cf.Config.Entrypoint, opts.Defaults["node"])
+			return nil, fmt.Errorf("base %s has no node entrypoint (it has %q): use a Node base such as debian:node or %s", br.b.Name, cf.Config.Entrypoint, opts.Defaults["node"])
 		}
 	}
 
@@ -296,35 +306,84 @@ func override(c *layering.Config, o layering.Config) {
 	}
 }
 
+func baseOptions(opts Options) base.Options {
+	pl := opts.Lang.Platform
+	return base.Options{
+		Platform: v1.Platform{OS: pl.OS, Architecture: pl.Arch, Variant: pl.Variant},
+		Cache:    opts.Cache,
+		Registry: opts.Registry,
+		Debian:   opts.Debian,
+	}
+}
+
+// debianPreset splits debian:PRESET[+PKG,...]; preset is "" for another spec.
+func debianPreset(spec string) (preset string, packages []string) {
+	rest, ok := strings.CutPrefix(spec, "debian:")
+	if !ok {
+		return "", nil
+	}
+	preset, extra, _ := strings.Cut(rest, "+")
+	if extra != "" {
+		packages = strings.Split(extra, ",")
+	}
+	return preset, packages
+}
+
 // isDebianJava: debian:java or debian:java+PKG,...
 func isDebianJava(spec string) bool {
-	preset, _, _ := strings.Cut(strings.TrimPrefix(spec, "debian:"), "+")
-	return strings.HasPrefix(spec, "debian:") && preset == base.JavaPreset
+	preset, _ := debianPreset(spec)
+	return preset == base.JavaPreset
+}
+
+// isChosenDebian: debian:java or debian:node, with or without packages,
+// which stand for the preset the project needs.
+func isChosenDebian(spec string) bool {
+	preset, _ := debianPreset(spec)
+	return preset == base.JavaPreset || preset == base.NodePreset
+}
+
+// choice is the base a build chose: spec, and why when the choice depends
+// on the project; for debian:node, the release chosen and the extra packages.
+type choice struct {
+	spec, why string
+	node      *base.NodeChoice
+	packages  []string
 }
 
 // chooseBase picks the base when the build chooses it: with no --from, the
 // language's default, which for Java is the lowest distroless image that
-// runs the release the project targets; for debian:java, the lowest Debian
-// Java preset that does (with the extra packages). why says so, for the
+// runs the release the project targets and for Node the distroless image
+// of the lowest major with a release in the range the project asks for;
+// for debian:java, the lowest Debian Java preset that runs the release; for
+// debian:node, the nodejsNN preset of the newest major whose newest release
+// is in the range (with the extra packages of either). why says so, for the
 // choices that depend on the project.
-func chooseBase(a lang.Analyzer, p *layering.Plan, from string, defaults map[string]string) (spec, why string, err error) {
-	var rt lang.Runtime
-	if rn, ok := a.(lang.RuntimeNeeder); ok {
-		rt = rn.Runtime(p)
+func chooseBase(ctx context.Context, a lang.Analyzer, rt lang.Runtime, from string, defaults map[string]string, bopts base.Options) (choice, error) {
+	preset, packages := debianPreset(from)
+	switch {
+	case rt.Name == "node" && (from == "" || preset == base.NodePreset):
+		return chooseNode(ctx, rt, from != "", packages, defaults, bopts)
+	case rt.Name == "java" && (from == "" || preset == base.JavaPreset):
+		return chooseJava(rt, from, defaults)
+	case from != "":
+		what := "the Java release a Java project targets"
+		if preset == base.NodePreset {
+			what = "the Node a Node project asks for"
+		}
+		return choice{}, fmt.Errorf("--from %s picks the Debian preset for %s, and this is a %s project: name a preset, such as debian:static", from, what, a.Name())
 	}
+	spec := defaults[a.Name()]
+	if spec == "" {
+		return choice{}, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+	}
+	return choice{spec: spec}, nil
+}
+
+func chooseJava(rt lang.Runtime, from string, defaults map[string]string) (choice, error) {
 	debianJava := from != ""
-	if rt.Name != "java" {
-		if debianJava {
-			return "", "", fmt.Errorf("--from %s picks the Debian preset for the Java release a Java project targets, and this is a %s project: name a preset, such as debian:static", from, a.Name())
-		}
-		if spec = defaults[a.Name()]; spec == "" {
-			return "", "", fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
-		}
-		return spec, "", nil
-	}
 	jb, err := base.ForJava(rt.Version, debianJava)
 	if err != nil {
-		return "", "", fmt.Errorf("the project targets Java %d (%s): %w; give a base that runs Java %d with --from", rt.Version, rt.From, err, rt.Version)
+		return choice{}, fmt.Errorf("the project targets Java %d (%s): %w; give a base that runs Java %d with --from", rt.Version, rt.From, err, rt.Version)
 	}
 	spec, kind := jb.Distroless, "distroless"
 	if debianJava {
@@ -334,11 +393,75 @@ func chooseBase(a lang.Analyzer, p *layering.Plan, from string, defaults map[str
 		}
 	}
 	if rt.Version <= 0 {
-		return spec, fmt.Sprintf("the project names no Java release (in its pom or class files): Java %d", base.DefaultJavaRelease), nil
+		return choice{spec: spec, why: fmt.Sprintf("the project names no Java release (in its pom or class files): Java %d", base.DefaultJavaRelease)}, nil
 	}
-	why = fmt.Sprintf("the project targets Java %d (%s)", rt.Version, rt.From)
+	why := fmt.Sprintf("the project targets Java %d (%s)", rt.Version, rt.From)
 	if jb.Release > rt.Version {
 		why += fmt.Sprintf("; Java %d is the oldest %s Java langbuild knows", jb.Release, kind)
 	}
-	return spec, why, nil
+	return choice{spec: spec, why: why}, nil
+}
+
+func chooseNode(ctx context.Context, rt lang.Runtime, debianNode bool, packages []string, defaults map[string]string, bopts base.Options) (choice, error) {
+	var r *base.NodeRange
+	if rt.Range != "" {
+		var err error
+		if r, err = base.ParseNodeRange(rt.Range); err != nil {
+			return choice{}, fmt.Errorf("%s: %w", rt.From, err)
+		}
+	}
+	asks := func() string { return fmt.Sprintf("the project asks for Node %s (%s)", r, rt.From) }
+	if !debianNode {
+		if r == nil {
+			spec := defaults["node"]
+			if spec == "" {
+				return choice{}, errors.New("no base image for node projects: give one with --from")
+			}
+			return choice{spec: spec}, nil
+		}
+		d, err := base.ForNodeDistroless(r)
+		if err != nil {
+			return choice{}, fmt.Errorf("%s: %w; give --from debian:node for Node's official build of the newest major that has one, or a base with such a Node", asks(), err)
+		}
+		return choice{spec: d.Image, why: fmt.Sprintf("%s; Node %d is the oldest distroless Node with a release in it", asks(), d.Major)}, nil
+	}
+	c, err := base.ForDebianNode(ctx, r, bopts)
+	if err != nil {
+		if r == nil {
+			return choice{}, err
+		}
+		return choice{}, fmt.Errorf("%s: %w", asks(), err)
+	}
+	spec := base.DebianSpec{Preset: c.Preset, Packages: packages}.String()
+	why := fmt.Sprintf("the project names no Node version (engines.node in package.json, .nvmrc, .node-version): Node %s, the newest release", c.Release.Version)
+	if r != nil {
+		why = fmt.Sprintf("%s; Node %s is the newest release of the newest major in it", asks(), c.Release.Version)
+	}
+	return choice{spec: spec, why: why, node: &c, packages: packages}, nil
+}
+
+// checkNode refuses a base whose Node (as it says, see base.NodeVersionOf)
+// is not in the range the project asks for: such an image would build and
+// then fail at run time.
+func checkNode(rt lang.Runtime, b image.Base) error {
+	if rt.Name != "node" || rt.Range == "" {
+		return nil
+	}
+	have := base.NodeVersionOf(b.Image)
+	if have == "" {
+		return nil
+	}
+	r, err := base.ParseNodeRange(rt.Range)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rt.From, err)
+	}
+	v, err := base.ParseNodeVersion(have)
+	if err != nil || r.Satisfies(v) {
+		return nil
+	}
+	hint := "use --from debian:node, or a base whose Node is in the range"
+	if strings.HasPrefix(b.Name, "debian:") {
+		hint = "use --from debian:node"
+	}
+	return fmt.Errorf("the project asks for Node %s (%s); %s has Node %s: %s", r, rt.From, b.Name, have, hint)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
@@ -65,7 +66,12 @@ func TestChooseBase(t *testing.T) {
 		{java, "26", "debian:java", "", "", "debian:java25 (Java 25)"},
 	} {
 		p := &layering.Plan{Facts: map[string]string{"release": tc.release}}
-		spec, why, err := chooseBase(tc.a, p, tc.from, defaults)
+		var rt lang.Runtime
+		if rn, ok := tc.a.(lang.RuntimeNeeder); ok {
+			rt = rn.Runtime(p)
+		}
+		c, err := chooseBase(context.Background(), tc.a, rt, tc.from, defaults, base.Options{})
+		spec, why := c.spec, c.why
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {

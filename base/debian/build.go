@@ -53,7 +53,8 @@ type Result struct {
 	// Plan holds the package layers and the configuration layer, and the
 	// image config (user nonroot, PATH, SSL_CERT_FILE, JAVA_HOME).
 	Plan *layering.Plan
-	// Downloaded counts the .deb files fetched (the rest were cached).
+	// Downloaded counts the .deb files (and Node's tarball) fetched; the rest
+	// were cached.
 	Downloaded int
 	// Unverified lists sources whose Release signature was not checked
 	// because no keyring was available.
@@ -177,6 +178,9 @@ func Build(ctx context.Context, packages, leaves []string, opts Options) (*Resul
 		if f {
 			res.Downloaded++
 		}
+	}
+	if res.NodeDownloaded {
+		res.Downloaded++
 	}
 	res.Plan, err = plan(res.Packages, xs, node, opts.ModTime)
 	return res, err

@@ -30,7 +30,7 @@ func (f *aptFlags) register(cmd *cobra.Command) {
 
 // options reads the apt sources of this machine (or the --mirror flags).
 func (f *aptFlags) options() (base.DebianOptions, error) {
-	o := base.DebianOptions{Suite: f.suite, Keyring: f.keyring}
+	o := base.DebianOptions{Suite: f.suite, Keyring: f.keyring, NpmRegistry: npmRegistry("")}
 	if len(f.mirrors) > 0 {
 		for _, m := range f.mirrors {
 			// A mirror without a suite serves the suite the base is built from.
@@ -82,7 +82,10 @@ indexes, the .deb files are downloaded (checked by sha256, cached), unpacked,
 and what maintainer scripts would have done is done declaratively (users and
 groups, CA bundle, Java trust store, timezone, dpkg status entries).
 
-Presets: ` + strings.Join(presets, ", ") + `. --package adds packages (with their dependencies).
+Presets: ` + strings.Join(presets, ", ") + `, and nodejsNN for any Node major
+NN: Node's official build (the newest release of that major in the npm
+registry of the npm configuration, checked against its sha512 integrity) on
+the Debian libraries it links. --package adds packages (with their dependencies).
 The same base is available to 'langbuild build --from debian:PRESET[+PKG,...]'.`,
 		Example: `  langbuild base build --preset java17 --output oci:out/java17
   langbuild base build --preset static --package libcap2 --output 127.0.0.1:5000/base:static`,

@@ -52,7 +52,7 @@ type projectFlags struct {
 
 func (f *projectFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.from, "from", "", "base image: a registry reference, oci:DIR[:TAG], tar:FILE, builtin:static, debian:PRESET[+PKG,...], or debian:java for the Debian Java preset that runs the project (default: the language's distroless base; for Java, the one that runs the release the project targets)")
+	fl.StringVar(&f.from, "from", "", "base image: a registry reference, oci:DIR[:TAG], tar:FILE, builtin:static, debian:PRESET[+PKG,...], debian:java or debian:node for the Debian Java or Node preset that runs the project (default: the language's distroless base; for Java, the one that runs the release the project targets; for Node, the one whose Node engines.node accepts)")
 	fl.StringVar(&f.platform, "platform", "linux/amd64", "target platform os/arch[/variant]")
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "layer and base cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
 	f.registry.register(cmd)
@@ -121,6 +121,7 @@ func (f *projectFlags) options(dir string) (pipeline.Options, error) {
 		if deb, err = f.apt.options(); err != nil {
 			return o, err
 		}
+		deb.NpmRegistry = npmRegistry(abs) // the project's .npmrc counts
 	}
 	reg, err := f.registry.options()
 	if err != nil {

@@ -27,7 +27,7 @@ var defaultBases = map[string]string{
 var offlineBases = map[string]string{
 	"go":   "debian:static (or builtin:static)",
 	"java": "debian:java",
-	"node": "debian:nodejs",
+	"node": "debian:node",
 }
 
 func newRoot() *cobra.Command {

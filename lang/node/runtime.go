@@ -1,0 +1,109 @@
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
+)
+
+// Runtime implements lang.RuntimeNeeder: the Node versions the project asks
+// for (ProjectRuntime), read from the project directory the plan's app
+// layer takes package.json from. The plan does not name the project
+// directory, and Facts are set by Analyze; the app layer always holds
+// package.json (Node reads its "type" and "imports" at run time), so its
+// source is the project's. A plan without it (a .dockerignore that leaves
+// package.json out) gets no range, and so the default base.
+func (*Analyzer) Runtime(p *layering.Plan) lang.Runtime {
+	want := path.Join(AppDir, "package.json")
+	for _, l := range p.Layers {
+		for _, e := range l.Entries {
+			if e.Path == want && e.Source != "" {
+				return ProjectRuntime(filepath.Dir(e.Source))
+			}
+		}
+	}
+	return lang.Runtime{Name: "node"}
+}
+
+// ProjectRuntime reads the Node versions the project in dir asks for:
+// package.json's engines.node, a range in npm's syntax, as npm reads it;
+// else the version in .nvmrc or .node-version (nvm's and other version
+// managers' files), read as that release or a later one of its major (^V),
+// since a base ships the newest release of a major. Range is "" when the
+// project says nothing (or only an alias such as lts/* or node).
+func ProjectRuntime(dir string) lang.Runtime {
+	rt := lang.Runtime{Name: "node"}
+	var pkg struct {
+		Engines json.RawMessage `json:"engines"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "package.json")); err == nil && json.Unmarshal(b, &pkg) == nil {
+		var engines map[string]any
+		if json.Unmarshal(pkg.Engines, &engines) == nil {
+			if v, ok := engines["node"]; ok && v != nil {
+				rt.Range = strings.TrimSpace(fmt.Sprint(v))
+				rt.From = "engines.node in package.json"
+				return rt
+			}
+		}
+	}
+	for _, f := range []string{".nvmrc", ".node-version"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		written, rng := versionFile(b)
+		if rng == "" {
+			continue
+		}
+		rt.Range = rng
+		rt.From = fmt.Sprintf("%s, which says %s", f, written)
+		if written != rng {
+			rt.From += ", read as " + rng
+		}
+		return rt
+	}
+	return rt
+}
+
+var fileVersionRE = regexp.MustCompile(`^v?(\d+(?:\.\d+){0,2})$`)
+
+// ltsMajors are the majors of Node's LTS codenames, as nvm's lts/NAME.
+var ltsMajors = map[string]string{
+	"argon": "4", "boron": "6", "carbon": "8", "dubnium": "10", "erbium": "12",
+	"fermium": "14", "gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24",
+}
+
+// versionFile reads a .nvmrc or .node-version: its first word that is not
+// a comment. A version V is read as ^V, an LTS codename as its major; an
+// alias that names no major (node, lts/*, system) gives no range.
+func versionFile(b []byte) (written, rng string) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		written = f[0]
+		w := strings.ToLower(written)
+		if m := fileVersionRE.FindStringSubmatch(w); m != nil {
+			return written, "^" + m[1]
+		}
+		if name, ok := strings.CutPrefix(w, "lts/"); ok {
+			if major := ltsMajors[name]; major != "" {
+				return written, major + ".x"
+			}
+		}
+		return written, ""
+	}
+	return "", ""
+}
