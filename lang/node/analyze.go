@@ -9,6 +9,8 @@ package node
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +18,10 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
@@ -74,6 +78,9 @@ type lockEntry struct {
 	DevOptional      bool              `json:"devOptional"`
 	HasInstallScript bool              `json:"hasInstallScript"`
 	Bin              map[string]string `json:"-"`
+	// unpinned: no integrity pins the package's content (a pnpm or yarn
+	// package from a directory): its layer is keyed by its files' stats.
+	unpinned bool
 	// The dependency fields npm copies into the lockfile: the graph the
 	// production closure is computed from.
 	Dependencies         map[string]string `json:"dependencies"`
@@ -150,9 +157,9 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if err := readJSON(filepath.Join(dir, "package.json"), &pkg); err != nil {
 		return nil, err
 	}
-	lockName := "package-lock.json"
-	if _, err := os.Stat(filepath.Join(dir, "npm-shrinkwrap.json")); err == nil {
-		lockName = "npm-shrinkwrap.json"
+	lockName, note := pickLockfile(dir)
+	if note != "" && opts.Notify != nil {
+		opts.Notify(note)
 	}
 	cl, err := cachedDependencies(dir, pkg, lockName, opts)
 	if err != nil {
@@ -207,6 +214,49 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	return p, nil
 }
 
+// lockfiles are the lockfiles langbuild reads, in the order it prefers
+// them when node_modules does not say which package manager installed it,
+// each with the files that manager leaves in node_modules.
+var lockfiles = []struct {
+	name    string
+	markers []string
+}{
+	{"npm-shrinkwrap.json", []string{"node_modules/.package-lock.json"}},
+	{"package-lock.json", []string{"node_modules/.package-lock.json"}},
+	{pnpmLockName, []string{"node_modules/.modules.yaml", "node_modules/.pnpm"}},
+	{yarnLockName, []string{"node_modules/.yarn-integrity", "node_modules/.yarn-state.yml"}},
+}
+
+// pickLockfile names the project's lockfile: the only one, or, of several,
+// the one whose package manager installed node_modules (npm's first, as
+// npm itself prefers npm-shrinkwrap.json). With none, it is
+// package-lock.json, which readLockfile finds missing.
+func pickLockfile(dir string) (name, note string) {
+	var present []string
+	for _, l := range lockfiles {
+		if _, err := os.Stat(filepath.Join(dir, l.name)); err == nil {
+			present = append(present, l.name)
+		}
+	}
+	switch {
+	case len(present) == 0:
+		return "package-lock.json", ""
+	case len(present) == 1 || (len(present) == 2 && present[1] == "package-lock.json" && present[0] == "npm-shrinkwrap.json"):
+		return present[0], ""
+	}
+	for _, l := range lockfiles {
+		if !slices.Contains(present, l.name) {
+			continue
+		}
+		for _, m := range l.markers {
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(m))); err == nil {
+				return l.name, fmt.Sprintf("%s: reading %s, of %s, as its package manager installed node_modules", dir, l.name, strings.Join(present, ", "))
+			}
+		}
+	}
+	return present[0], fmt.Sprintf("%s: reading %s, of %s: remove the lockfiles of package managers the project does not use", dir, present[0], strings.Join(present, ", "))
+}
+
 // readLockfile reads the lockfile and checks that npm 7 or later wrote it
 // and that node_modules is installed when it lists production packages.
 func readLockfile(dir, lockName string) (lockfile, error) {
@@ -214,12 +264,12 @@ func readLockfile(dir, lockName string) (lockfile, error) {
 	var lock lockfile
 	if err := readJSON(lockPath, &lock); err != nil {
 		if os.IsNotExist(err) {
-			for _, other := range []string{"pnpm-lock.yaml", "yarn.lock", "bun.lockb", "bun.lock"} {
+			for _, other := range []string{"bun.lockb", "bun.lock"} {
 				if _, err := os.Stat(filepath.Join(dir, other)); err == nil {
-					return lockfile{}, fmt.Errorf("%s: no package-lock.json, only %s, which langbuild does not read yet: run `npm install` to create a package-lock.json (langbuild installs exactly what the lockfile says)", dir, other)
+					return lockfile{}, fmt.Errorf("%s: no package-lock.json, pnpm-lock.yaml or yarn.lock, only %s, which langbuild does not read: install with npm, pnpm or yarn to write one of theirs (langbuild installs exactly what the lockfile says)", dir, other)
 				}
 			}
-			return lockfile{}, fmt.Errorf("%s: no package-lock.json: run `npm install` to create one (langbuild installs exactly what the lockfile says)", dir)
+			return lockfile{}, fmt.Errorf("%s: no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock): run `npm install`, `pnpm install` or `yarn install` to write one (langbuild installs exactly what the lockfile says)", dir)
 		}
 		return lockfile{}, err
 	}
@@ -244,23 +294,13 @@ func checkInstalled(dir string, prod map[string]bool) error {
 // declares, as npm ci does.
 func checkInSync(pkg packageJSON, lock lockfile, lockName string) error {
 	root := lock.Packages[""]
-	for _, f := range []struct {
-		field    string
-		declared map[string]string
-	}{{"dependencies", pkg.Dependencies}, {"optionalDependencies", pkg.OptionalDependencies}, {"devDependencies", pkg.DevDependencies}, {"peerDependencies", pkg.PeerDependencies}} {
-		names := make([]string, 0, len(f.declared))
-		for n := range f.declared {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			_, a := root.Dependencies[n]
-			_, b := root.OptionalDependencies[n]
-			_, c := root.DevDependencies[n]
-			_, d := root.PeerDependencies[n]
-			if !a && !b && !c && !d {
-				return fmt.Errorf("package.json's %s lists %s, which %s does not: run `npm install` to update the lockfile (npm ci refuses it too)", f.field, n, lockName)
-			}
+	for _, d := range declaredDeps(depField{"dependencies", pkg.Dependencies}, depField{"optionalDependencies", pkg.OptionalDependencies}, depField{"devDependencies", pkg.DevDependencies}, depField{"peerDependencies", pkg.PeerDependencies}) {
+		_, a := root.Dependencies[d.name]
+		_, b := root.OptionalDependencies[d.name]
+		_, c := root.DevDependencies[d.name]
+		_, p := root.PeerDependencies[d.name]
+		if !a && !b && !c && !p {
+			return fmt.Errorf("package.json's %s lists %s, which %s does not: run `npm install` to update the lockfile (npm ci refuses it too)", d.field, d.name, lockName)
 		}
 	}
 	return nil
@@ -274,6 +314,7 @@ type pkgFiles struct {
 	lock    lockEntry
 	entries []layering.Entry
 	size    int64
+	stamp   string // the files' stats, for an unpinned package
 }
 
 // closureResult is what the lockfile and node_modules give the image: the
@@ -365,7 +406,11 @@ func closure(dir string, lock lockfile, prod map[string]bool, hidden map[string]
 		if native || e.HasInstallScript {
 			res.native = append(res.native, k)
 		}
-		pkgs = append(pkgs, pkgFiles{key: k, top: topPackage(k), lock: e, entries: es, size: size})
+		pf := pkgFiles{key: k, top: topPackage(k), lock: e, entries: es, size: size}
+		if e.unpinned {
+			pf.stamp = filesStamp(es)
+		}
+		pkgs = append(pkgs, pf)
 		included[k] = true
 	}
 	// Bin links of included packages, in the node_modules/.bin of the
@@ -413,9 +458,15 @@ func isInstallPath(k string) bool {
 	return strings.HasPrefix(k, "node_modules/") || strings.Contains(k, "/node_modules/")
 }
 
-// topPackage is the first package of an install path (a, or @scope/a).
+// topPackage is the first package of an install path (a, or @scope/a); in
+// pnpm's node_modules/.pnpm, the package's own name.
 func topPackage(k string) string {
 	rest := strings.TrimPrefix(k, "node_modules/")
+	if strings.HasPrefix(rest, ".pnpm/") {
+		if i := strings.LastIndex(rest, "/node_modules/"); i >= 0 {
+			rest = rest[i+len("/node_modules/"):]
+		}
+	}
 	parts := strings.Split(rest, "/")
 	if strings.HasPrefix(parts[0], "@") && len(parts) > 1 {
 		return parts[0] + "/" + parts[1]
@@ -528,6 +579,10 @@ func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 			keys[g].WriteString(s)
 			keys[g].WriteByte(0)
 		}
+		if p.stamp != "" {
+			keys[g].WriteString(p.stamp)
+			keys[g].WriteByte(0)
+		}
 	}
 	for i := range out {
 		out[i].Key = keys[i].String()
@@ -536,6 +591,25 @@ func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 		sort.Slice(out[i].Entries, func(a, b int) bool { return out[i].Entries[a].Path < out[i].Entries[b].Path })
 	}
 	return out
+}
+
+// filesStamp identifies a package's files by their stats (size, mtime,
+// inode), for a package whose lockfile entry pins no content.
+func filesStamp(es []layering.Entry) string {
+	h := sha256.New()
+	for _, e := range es {
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00", e.Path, e.Type, e.Linkname)
+		if e.Type == layering.TypeFile {
+			if fi, err := os.Lstat(e.Source); err == nil {
+				var ino uint64
+				if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+					ino = st.Ino
+				}
+				fmt.Fprintf(h, "%d\x00%d\x00%d\x00%o\x00", fi.Size(), fi.ModTime().UnixNano(), ino, fi.Mode())
+			}
+		}
+	}
+	return "stat:" + hex.EncodeToString(h.Sum(nil))
 }
 
 func fnv32(s string) uint32 {

@@ -38,7 +38,7 @@ type depsRecord struct {
 
 // depsRecordVersion changes whenever what is recorded, or how it is
 // computed, changes, so that an older record is not trusted.
-const depsRecordVersion = 2
+const depsRecordVersion = 3
 
 // fileStamp identifies a version of a file (or directory) by its stat.
 type fileStamp struct {
@@ -51,11 +51,19 @@ type fileStamp struct {
 }
 
 // inputs are what a project's dependencies are read from, as far as a stat
-// can tell: npm rewrites the lockfile and its hidden lockfile on every
-// install, and adding or removing a top-level package changes node_modules.
+// can tell: every package manager rewrites its lockfile and the state it
+// keeps in node_modules on every install (npm's hidden lockfile, pnpm's
+// .modules.yaml and node_modules/.pnpm/lock.yaml, yarn's .yarn-integrity or
+// .yarn-state.yml), adding or removing a top-level package changes
+// node_modules, and pnpm adds or removes a directory of node_modules/.pnpm
+// for any package. Every manager's files are stamped, whichever installed
+// the project: a switch from one to another is seen too.
 var (
-	lockInputs    = []string{"package.json", "package-lock.json", "npm-shrinkwrap.json"}
-	installInputs = []string{"node_modules", "node_modules/.package-lock.json", "node_modules/.bin"}
+	lockInputs = []string{"package.json", "package-lock.json", "npm-shrinkwrap.json",
+		pnpmLockName, yarnLockName, ".yarnrc.yml", ".pnp.cjs"}
+	installInputs = []string{"node_modules", "node_modules/.package-lock.json", "node_modules/.bin",
+		"node_modules/.pnpm", "node_modules/.modules.yaml", "node_modules/.pnpm/lock.yaml",
+		"node_modules/.yarn-integrity", "node_modules/.yarn-state.yml"}
 )
 
 func stamps(dir string, names []string) []fileStamp {
@@ -96,9 +104,11 @@ const racyWindow = 2 * time.Second
 // cachedDependencies is closure, remembered. With every input's stamp as it
 // was, the record is used as it is; with only the lockfile's changed, the
 // lockfile is read and checked again, and the record used while the
-// production entries are the same. Workspace packages, being the project's
-// own sources, are always read afresh. Editing files inside node_modules by
-// hand is not noticed: run npm ci.
+// production entries are the same (npm) or the lockfile's bytes and
+// package.json's dependency fields are (pnpm, yarn, whose closure is the
+// installed tree's). Workspace packages, being the project's own sources,
+// are always read afresh. Editing files inside node_modules by hand is not
+// noticed: run npm ci (pnpm install, yarn install).
 func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.Options) (*closureResult, error) {
 	began := time.Now()
 	installed := stamps(dir, installInputs)
@@ -113,29 +123,21 @@ func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.
 		}
 	}
 
-	lock, err := readLockfile(dir, lockName)
+	var closureKey string
+	var compute func() (*closureResult, error)
+	var err error
+	switch lockName {
+	case pnpmLockName, yarnLockName:
+		closureKey, compute, err = installedDependencies(dir, pkg, lockName, installed)
+	default:
+		closureKey, compute, err = npmDependencies(dir, pkg, lockName, installed, opts)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if err := checkInSync(pkg, lock, lockName); err != nil {
-		return nil, err
-	}
-	prod, notes, err := prodClosure(lock, lockName)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkInstalled(dir, prod); err != nil {
-		return nil, err
-	}
-	for _, n := range notes {
-		if opts.Notify != nil {
-			opts.Notify(n)
-		}
 	}
 	if file == "" {
-		return closure(dir, lock, prod, readHidden(dir), lockName)
+		return compute()
 	}
-	closureKey := closureHash(lock, prod, installed)
 	if rec.Closure != "" && rec.Closure == closureKey {
 		res, err := fromRecord(dir, rec)
 		if err == nil && !racy(inputs, began) {
@@ -144,7 +146,7 @@ func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.
 		}
 		return res, err
 	}
-	res, err := closure(dir, lock, prod, readHidden(dir), lockName)
+	res, err := compute()
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +165,32 @@ func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.
 	}
 	writeRecord(file, rec)
 	return res, nil
+}
+
+// npmDependencies reads and checks npm's lockfile; the closure key is its
+// production entries' and the stamps of what npm installed.
+func npmDependencies(dir string, pkg packageJSON, lockName string, installed []fileStamp, opts lang.Options) (string, func() (*closureResult, error), error) {
+	lock, err := readLockfile(dir, lockName)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkInSync(pkg, lock, lockName); err != nil {
+		return "", nil, err
+	}
+	prod, notes, err := prodClosure(lock, lockName)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := checkInstalled(dir, prod); err != nil {
+		return "", nil, err
+	}
+	for _, n := range notes {
+		if opts.Notify != nil {
+			opts.Notify(n)
+		}
+	}
+	compute := func() (*closureResult, error) { return closure(dir, lock, prod, readHidden(dir), lockName) }
+	return closureHash(lock, prod, installed), compute, nil
 }
 
 // recordFile is where the record of the project in dir is kept.

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 )
 
@@ -82,7 +81,10 @@ func ourSet(lock lockfile) (map[string]bool, error) {
 	return out, nil
 }
 
-func diffSets(got, want map[string]bool) string {
+func diffSets(got, want map[string]bool) string { return diffSetsWith(got, want, "npm") }
+
+// diffSetsWith names the reference ref.
+func diffSetsWith(got, want map[string]bool, ref string) string {
 	var extra, missing []string
 	for k := range got {
 		if !want[k] {
@@ -105,7 +107,7 @@ func diffSets(got, want map[string]bool) string {
 		}
 		return xs
 	}
-	return fmt.Sprintf("langbuild %d, npm %d; only langbuild: %v; only npm: %v", len(got), len(want), cut(extra), cut(missing))
+	return fmt.Sprintf("langbuild %d, %s %d; only langbuild: %v; only %s: %v", len(got), ref, len(want), cut(extra), ref, cut(missing))
 }
 
 // scramble flips the dev flags of a lockfile: production packages marked
@@ -169,46 +171,8 @@ func TestNpmCorpus(t *testing.T) {
 		}
 		t.Skip("no npm on PATH")
 	}
-	lines := readNodeCorpus(t)
-	if os.Getenv("LANGBUILD_CORPUS") != "all" {
-		var sample []string
-		for i := 0; i < 6 && i*len(lines)/6 < len(lines); i++ {
-			sample = append(sample, lines[i*len(lines)/6])
-		}
-		lines = sample
-	}
-	type result struct {
-		line, diff, err string
-	}
-	results := make([]result, len(lines))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 4)
-	for i, line := range lines {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = result{line: line}
-			diff, err := compareWithNpm(t.TempDir(), line)
-			if err != nil {
-				results[i].err = err.Error()
-			}
-			results[i].diff = diff
-		}()
-	}
-	wg.Wait()
-	equal := 0
-	for _, r := range results {
-		switch {
-		case r.err != "":
-			t.Errorf("%s: %s", r.line, r.err)
-		case r.diff != "":
-			t.Errorf("%s: %s", r.line, r.diff)
-		default:
-			equal++
-		}
-	}
+	lines := corpusLines(t, 6)
+	equal := runCorpus(t, lines, compareWithNpm)
 	t.Logf("npm corpus: %d/%d equal (each also with scrambled dev flags)", equal, len(lines))
 }
 
