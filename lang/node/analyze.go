@@ -186,7 +186,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 	if err != nil {
 		return nil, err
 	}
-	app, err := appFiles(dir, pkg, cl.workspaceDirs, lockName, lang.Links{Root: dir, Follow: opts.FollowSymlinks})
+	app, err := appFiles(dir, pkg, cl.workspaceDirs, lockName, lang.Links{Root: dir, Follow: opts.FollowSymlinks}, opts)
 	if err != nil {
 		return nil, err
 	}
