@@ -69,7 +69,7 @@ func (f *projectFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowNative, "allow-native", false, "Node: put native addons built on this machine into an image for another platform")
 	fl.BoolVar(&f.includeEnv, "include-env-files", false, "Node: put .env and .env.* files into the image (left out by default: they often hold secrets; .env.example, .env.sample and .env.template always go in)")
 	fl.BoolVar(&f.followLinks, "follow-symlinks", false, "copy what project symlinks leaving their directory point to (never outside the project) instead of keeping them as links")
-	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar, or a Spring Boot fat jar run exploded)")
+	fl.StringVar(&f.jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar; a Spring Boot fat jar laid out by its layers.idx and run by its launcher, or exploded without one)")
 	fl.StringVar(&f.module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
 	fl.StringVar(&f.mainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
 	fl.BoolVar(&f.keepDevDeps, "keep-dev-deps", false, "Java: keep development-only dependencies (spring-boot-devtools, spring-boot-docker-compose) that are left out of the image as Spring Boot's repackager leaves them out")

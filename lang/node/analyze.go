@@ -567,6 +567,7 @@ func dependencyLayers(pkgs []pkgFiles) []layering.Layer {
 	keys := make([]strings.Builder, n)
 	for i := range out {
 		out[i].Name = "dependencies"
+		out[i].Stable = true // third-party packages: compressed once, harder
 		if n > 1 {
 			out[i].Name = fmt.Sprintf("dependencies (%d of %d)", i+1, n)
 		}

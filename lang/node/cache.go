@@ -255,6 +255,9 @@ func writeRecord(file string, rec depsRecord) {
 
 func fromRecord(dir string, rec depsRecord) (*closureResult, error) {
 	res := &closureResult{deps: rec.Deps, links: rec.Links, native: rec.Native, workspaceDirs: map[string]bool{}}
+	for i := range res.deps {
+		res.deps[i].Stable = true // as dependencyLayers makes them; the record does not keep it
+	}
 	for _, k := range rec.Workspaces {
 		res.workspaceDirs[k] = true
 		es, _, _, err := walkPackage(filepath.Join(dir, filepath.FromSlash(k)), path.Join(AppDir, k))
