@@ -76,7 +76,7 @@ func TestMalformedInputCatalogue(t *testing.T) {
 		// Node
 		{"package.json: syntax", map[string]string{"package.json": "{\"name\": \"x\",}", "package-lock.json": "{}"}, nil, "package.json:1:"},
 		{"package.json: wrong type", map[string]string{"package.json": `{"name": "x", "scripts": ["a"]}`, "package-lock.json": "{}"}, nil, "package.json:1:"},
-		{"package-lock.json: missing", map[string]string{"package.json": `{"name": "x"}`}, nil, "no package-lock.json"},
+		{"package-lock.json: missing", map[string]string{"package.json": `{"name": "x"}`}, nil, "no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock)"},
 		{"package-lock.json: syntax", map[string]string{"package.json": `{"name": "x"}`, "package-lock.json": "{\"lockfileVersion\": 3,\n\"packages\": {\n}}}"}, nil, "package-lock.json:3:"},
 		{"package-lock.json: v1", map[string]string{"package.json": `{"name": "x"}`, "package-lock.json": `{"lockfileVersion": 1}`}, nil, "lockfileVersion 1"},
 		{"package-lock.json: escaping link", map[string]string{"package.json": `{"name": "x", "main": "i.js"}`, "i.js": "", "node_modules/.keep": "", "package-lock.json": `{"lockfileVersion": 3, "packages": {"": {}, "node_modules/evil": {"link": true, "resolved": "../../../etc"}}}`}, nil, "outside the project"},

@@ -278,7 +278,7 @@ func TestBadJars(t *testing.T) {
 		{"nomanifest.jar", "no META-INF/MANIFEST.MF"},
 		{"slip.jar", "leaves the jar's root"},
 		{"bootslip.jar", "leaves the jar's root"},
-		{"unlayered.jar", "META-INF/MANIFEST.MF is in no layer of its layers index"},
+		{"unlayered.jar", "is in no layer of its layers index"}, // the first META-INF entry in the jar
 		{"badidx.jar", "BOOT-INF/layers.idx: line 12: neither"},
 		{"emptyidx.jar", "BOOT-INF/layers.idx: no layers"},
 		{"twiceidx.jar", `line 12: layer "dependencies" a second time`},
