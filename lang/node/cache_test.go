@@ -17,7 +17,7 @@ import (
 // age sets every file and directory of dir an hour back, as if npm had
 // installed them long before the build: stamps of files written just now
 // vouch for nothing (see racy).
-func age(t *testing.T, dir string) {
+func age(t testing.TB, dir string) {
 	t.Helper()
 	old := time.Now().Add(-time.Hour)
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -272,8 +272,13 @@ func BenchmarkAnalyzeUnchanged(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	old := time.Now().Add(-time.Hour)
-	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error { return os.Chtimes(p, old, old) })
+	benchmarkUnchanged(b, dir)
+}
+
+// benchmarkUnchanged plans the project in dir, installed an hour ago, once,
+// then again and again, validating each plan, as every build does.
+func benchmarkUnchanged(b *testing.B, dir string) {
+	age(b, dir)
 	opts := lang.Options{WorkDir: b.TempDir()}
 	if _, err := New().Analyze(context.Background(), dir, opts); err != nil {
 		b.Fatal(err)
@@ -288,4 +293,104 @@ func BenchmarkAnalyzeUnchanged(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestInstalledRecord: a pnpm or yarn project unchanged is planned from the
+// record without walking node_modules (a package edited by hand goes
+// unnoticed, as with npm); a lockfile written again with the same bytes is
+// not walked again either; what the package manager changes on an install
+// is walked again (and the hand edit then found).
+func TestInstalledRecord(t *testing.T) {
+	const edited = "node_modules/.pnpm/b@1.0.0/node_modules/b/package.json"
+	for _, tc := range []struct {
+		name    string
+		project func(testing.TB) string
+		edit    string // a package.json edited by hand
+		change  func(t *testing.T, dir string)
+		walked  bool
+	}{
+		{"pnpm unchanged", pnpmProject, edited, func(*testing.T, string) {}, false},
+		{"pnpm lockfile rewritten", pnpmProject, edited, func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"pnpm-lock.yaml": testPnpmLock})
+		}, false},
+		{"pnpm lockfile changed", pnpmProject, edited, func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"pnpm-lock.yaml": testPnpmLock + "\n"})
+		}, true},
+		{"pnpm install of another package", pnpmProject, edited, func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"node_modules/.pnpm/x@1.0.0/node_modules/x/package.json": `{}`})
+		}, true},
+		{"pnpm state rewritten", pnpmProject, edited, func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"node_modules/.modules.yaml": "layoutVersion: 5\n# again\n"})
+		}, true},
+		{"yarn unchanged", func(t testing.TB) string { return yarnProject(t, false) }, "node_modules/b/package.json", func(*testing.T, string) {}, false},
+		{"yarn install", func(t testing.TB) string { return yarnProject(t, false) }, "node_modules/b/package.json", func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"node_modules/.yarn-integrity": `{"again": true}`})
+		}, true},
+		{"berry install", func(t testing.TB) string { return yarnProject(t, true) }, "node_modules/b/package.json", func(t *testing.T, dir string) {
+			write(t, dir, map[string]string{"node_modules/.yarn-state.yml": "__metadata:\n  version: 1\n# again\n"})
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := tc.project(t)
+			age(t, dir)
+			opts := hostOptions()
+			opts.WorkDir = t.TempDir()
+			if _, err := New().Analyze(t.Context(), dir, opts); err != nil {
+				t.Fatal(err)
+			}
+			if rec, err := readRecord(recordFile(opts.WorkDir, dir)); err != nil || rec.Inputs == nil || rec.Closure == "" {
+				t.Fatalf("record after the first analysis: %+v, %v", rec.Inputs, err)
+			}
+			write(t, dir, map[string]string{tc.edit: `{"name": "b", "version": "1.0.1"}`})
+			os.Chtimes(filepath.Join(dir, tc.edit), time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+			tc.change(t, dir)
+			_, err := New().Analyze(t.Context(), dir, opts)
+			if walked := err != nil && strings.Contains(err.Error(), "version 1.0.1 is installed"); walked != tc.walked {
+				t.Errorf("walked %v, want %v (%v)", walked, tc.walked, err)
+			}
+		})
+	}
+}
+
+// BenchmarkAnalyzeUnchangedPnpm is BenchmarkAnalyzeUnchanged for a pnpm
+// project with 1,000 packages laid out as pnpm lays them out: 50 direct
+// dependencies linked from the project's node_modules into
+// node_modules/.pnpm, each depending on 19 others linked beside it.
+func BenchmarkAnalyzeUnchangedPnpm(b *testing.B) {
+	dir := b.TempDir()
+	files := map[string]string{"index.js": "x"}
+	var deps, imp, pkgs, snaps strings.Builder
+	links := map[string]string{}
+	const direct, each = 50, 19
+	for i := range 1000 {
+		name := fmt.Sprintf("pkg%d", i)
+		store := "node_modules/.pnpm/" + name + "@1.0.0/node_modules/"
+		fmt.Fprintf(&pkgs, "  %s@1.0.0:\n    resolution: {integrity: sha512-%d}\n\n", name, i)
+		var own []string
+		if i < direct {
+			fmt.Fprintf(&deps, `%q: "1.0.0",`, name)
+			fmt.Fprintf(&imp, "      %s:\n        specifier: 1.0.0\n        version: 1.0.0\n", name)
+			links["node_modules/"+name] = ".pnpm/" + name + "@1.0.0/node_modules/" + name
+			fmt.Fprintf(&snaps, "  %s@1.0.0:\n    dependencies:\n", name)
+			for j := range each {
+				dep := fmt.Sprintf("pkg%d", direct+i*each+j)
+				fmt.Fprintf(&snaps, "      %s: 1.0.0\n", dep)
+				own = append(own, fmt.Sprintf(`%q: "1.0.0"`, dep))
+				links[store+dep] = "../../" + dep + "@1.0.0/node_modules/" + dep
+			}
+			snaps.WriteString("\n")
+		} else {
+			fmt.Fprintf(&snaps, "  %s@1.0.0: {}\n\n", name)
+		}
+		files[store+name+"/package.json"] = `{"name": "` + name + `", "version": "1.0.0", "dependencies": {` + strings.Join(own, ", ") + `}}`
+		for j := range 5 {
+			files[fmt.Sprintf("%s%s/lib/f%d.js", store, name, j)] = "module.exports = 1;\n"
+		}
+	}
+	files["package.json"] = `{"name": "app", "main": "index.js", "dependencies": {` + strings.TrimSuffix(deps.String(), ",") + `}}`
+	files["pnpm-lock.yaml"] = "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n" + imp.String() +
+		"\npackages:\n\n" + pkgs.String() + "snapshots:\n\n" + snaps.String()
+	write(b, dir, files)
+	writeLinks(b, dir, links)
+	benchmarkUnchanged(b, dir)
 }

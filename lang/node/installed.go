@@ -458,14 +458,15 @@ func (w *walker) edge(p *instPkg, e edge) error {
 	var lp lockPkg
 	listed := false
 	bundled := p.m.bundled(e.name)
-	if p.node != "" && !bundled {
+	treePeer := e.kind == edgePeer && w.lk.peersByTree()
+	if p.node != "" && !bundled && !treePeer {
 		lp, listed = w.lk.resolve(p.node, e.name, e.rng)
 	}
 	if !listed {
 		switch {
 		case p.node == "" || bundled:
 			// Not the lockfile's to say: follow the tree.
-		case e.kind == edgePeer && w.lk.peersByTree():
+		case treePeer:
 			if !found {
 				return nil
 			}
@@ -481,14 +482,15 @@ func (w *walker) edge(p *instPkg, e edge) error {
 			if e.rng != "" {
 				rng = " " + e.rng
 			}
-			return fmt.Errorf("%s: %s depends on %s%s, which %s does not resolve for it: run `%s` to update the lockfile (a frozen install refuses it too)",
-				w.lockName, w.where(p), e.name, rng, w.lockName, w.update)
+			return fmt.Errorf("%s depends on %s%s, which %s does not resolve for it: run `%s` to update the lockfile (a frozen install refuses it too)",
+				w.where(p), e.name, rng, w.lockName, w.update)
 		default:
 			return nil // an optional dependency, or a peer, the lockfile leaves out
 		}
 	}
 	if !found {
-		if e.kind != edgeRequired || lp.optional {
+		// A peer the lockfile resolved was installed with the package.
+		if e.kind == edgeOptional || lp.optional || (e.kind == edgePeer && !listed) {
 			return nil // not installed on this platform, or a peer nobody provides
 		}
 		want := ""

@@ -178,6 +178,9 @@ func (p *yamlParser) block(n *yamlNode, indent int) error {
 // key splits "key: value" (or "key:") into the unquoted key and the rest.
 func (p *yamlParser) key(l yamlLine) (key, rest string, err error) {
 	t := l.text
+	if t == "" {
+		return "", "", p.errorf(l, "an empty entry")
+	}
 	if t[0] == '"' || t[0] == '\'' {
 		end, err := quotedEnd(t)
 		if err != nil {

@@ -69,7 +69,7 @@ func (lk *yarnLock) add(e *yarnEntry, descs []string) {
 	first, rng := descName(descs[0])
 	if e.name == "" {
 		e.name = first
-		if target, ok := strings.CutPrefix(rng, "npm:"); ok && strings.Contains(target[1:], "@") {
+		if target, ok := strings.CutPrefix(rng, "npm:"); ok && len(target) > 1 && strings.Contains(target[1:], "@") {
 			e.name, _ = descName(target) // an alias: the package it installs
 		}
 	}
