@@ -197,3 +197,51 @@ func TestPackagePaths(t *testing.T) {
 		}
 	}
 }
+
+// TestPickLockfile: one lockfile is read; of several, the one whose package
+// manager installed node_modules, with a note.
+func TestPickLockfile(t *testing.T) {
+	for _, tc := range []struct {
+		files      []string
+		want, note string
+	}{
+		{nil, "package-lock.json", ""},
+		{[]string{"pnpm-lock.yaml"}, "pnpm-lock.yaml", ""},
+		{[]string{"yarn.lock"}, "yarn.lock", ""},
+		{[]string{"npm-shrinkwrap.json", "package-lock.json"}, "npm-shrinkwrap.json", ""},
+		{[]string{"package-lock.json", "yarn.lock", "node_modules/.yarn-integrity"}, "yarn.lock", "as its package manager installed node_modules"},
+		{[]string{"package-lock.json", "pnpm-lock.yaml", "node_modules/.modules.yaml"}, "pnpm-lock.yaml", "reading pnpm-lock.yaml, of package-lock.json, pnpm-lock.yaml"},
+		{[]string{"package-lock.json", "pnpm-lock.yaml", "node_modules/.package-lock.json"}, "package-lock.json", "as its package manager"},
+		{[]string{"pnpm-lock.yaml", "yarn.lock"}, "pnpm-lock.yaml", "remove the lockfiles of package managers the project does not use"},
+	} {
+		dir := t.TempDir()
+		files := map[string]string{}
+		for _, f := range tc.files {
+			files[f] = ""
+		}
+		write(t, dir, files)
+		got, note := pickLockfile(dir)
+		if got != tc.want || (tc.note == "") != (note == "") || !strings.Contains(note, tc.note) {
+			t.Errorf("%v: %s, %q; want %s, %q", tc.files, got, note, tc.want, tc.note)
+		}
+	}
+}
+
+// TestNoLockfile: the error names every lockfile langbuild reads.
+func TestNoLockfile(t *testing.T) {
+	for _, tc := range []struct {
+		extra map[string]string
+		want  string
+	}{
+		{nil, "no lockfile (package-lock.json, pnpm-lock.yaml or yarn.lock): run `npm install`, `pnpm install` or `yarn install`"},
+		{map[string]string{"bun.lock": "{}"}, "only bun.lock, which langbuild does not read: install with npm, pnpm or yarn"},
+	} {
+		dir := t.TempDir()
+		write(t, dir, map[string]string{"package.json": `{"name": "a", "main": "index.js"}`, "index.js": ""})
+		write(t, dir, tc.extra)
+		_, err := New().Analyze(context.Background(), dir, lang.Options{})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("got %v, want %q", err, tc.want)
+		}
+	}
+}
