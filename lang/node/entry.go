@@ -150,6 +150,9 @@ var defaultIgnores = []string{
 	"test", "test/**", "tests", "tests/**", "__tests__", "__tests__/**", ".github", ".github/**",
 	".vscode", ".vscode/**", ".idea", ".idea/**", "*.log", ".dockerignore", ".langbuildignore", ".gitignore",
 	"image", "image/**", ".langbuild", ".langbuild/**",
+	// Package managers' settings and state: .npmrc and .yarnrc.yml can hold
+	// registry tokens, and nothing at run time reads them.
+	".npmrc", ".yarnrc", ".yarnrc.yml", ".yarn", ".yarn/**", ".pnpm-store", ".pnpm-store/**",
 }
 
 // appFiles lists the app's own files: the "files" field's when present (with

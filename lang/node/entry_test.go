@@ -118,15 +118,18 @@ func TestAppFilesLeavesOutImagesAndEnvFiles(t *testing.T) {
 	hex := strings.Repeat("0f", 32)
 	layout := map[string]string{"oci-layout": `{"imageLayoutVersion": "1.0.0"}`, "index.json": "{}", "blobs/sha256/" + hex: "blob"}
 	files := map[string]string{
-		"package.json":        `{"name": "app", "main": "server.js"}`,
-		"server.js":           "",
-		".env":                "SECRET=1",
-		".env.production":     "SECRET=2",
-		".env.example":        "SECRET=",
-		"config/.env.local":   "SECRET=3",
-		"config/app.json":     "{}",
-		"fixtures/plain.tar":  "", // written below
-		"fixtures/readme.txt": "",
+		"package.json":           `{"name": "app", "main": "server.js"}`,
+		"server.js":              "",
+		".env":                   "SECRET=1",
+		".env.production":        "SECRET=2",
+		".env.example":           "SECRET=",
+		".npmrc":                 "//registry/:_authToken=secret",
+		".yarnrc.yml":            "npmAuthToken: secret",
+		".yarn/install-state.gz": "",
+		"config/.env.local":      "SECRET=3",
+		"config/app.json":        "{}",
+		"fixtures/plain.tar":     "", // written below
+		"fixtures/readme.txt":    "",
 		// a directory named like build output, that is not one
 		"public/oci/logo.svg": "",
 	}
