@@ -241,7 +241,7 @@ func storeDebian(c *layering.Cache, recPath string, img v1.Image, pkgs []string)
 	if err != nil {
 		return err
 	}
-	return debian.WriteFileAtomic(recPath, rec)
+	return layering.WriteFileAtomic(recPath, rec)
 }
 
 // loadDebian reads a built base back from the cache; every blob must be there.

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/langbuild/langbuild/layering"
 )
 
 // maxPushed bounds a repository's record; the oldest entries go first. A
@@ -126,21 +128,7 @@ func (p *pushedBlobs) write(path string, b []byte) error {
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(p.dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
+	return layering.WriteFileAtomic(path, b)
 }
 
 // uploadsPath is where uploads opened in the repository and left unused

@@ -88,27 +88,6 @@ func unpackOnce(root, key string, manifest any, fill func(tmp string) error) (di
 	return dir, true, nil
 }
 
-// WriteFileAtomic writes a small record through a uniquely named temp file
-// in the same directory and a rename: a reader sees the old record or the
-// new one, never a part, and two writers at once do not clash.
-func WriteFileAtomic(file string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(file), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(f.Name(), file)
-	}
-	if werr != nil {
-		os.Remove(f.Name())
-	}
-	return werr
-}
-
 func unpack(blob, root string, p Package) (*extracted, error) {
 	f, err := os.Open(blob)
 	if err != nil {

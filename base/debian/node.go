@@ -132,7 +132,7 @@ func NodeReleases(ctx context.Context, c *layering.Cache, client *http.Client, r
 	if err != nil {
 		return nil, false, err
 	}
-	if err := WriteFileAtomic(file, b); err != nil {
+	if err := layering.WriteFileAtomic(file, b); err != nil {
 		return nil, false, err
 	}
 	return rels, false, nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/langbuild/langbuild/lang"
+	"github.com/langbuild/langbuild/layering"
 )
 
 // LocalRepository returns the local repository Maven uses: <localRepository>
@@ -196,15 +197,8 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 			}
 		}
 		if b, err := json.Marshal(r); err == nil {
-			// A temp file of its own, so two builds at once never write
-			// into one; the record only saves work, so errors are dropped.
-			if f, err := os.CreateTemp(filepath.Dir(cacheFile), filepath.Base(cacheFile)+".*.tmp"); err == nil {
-				_, werr := f.Write(b)
-				if cerr := f.Close(); werr == nil && cerr == nil && os.Rename(f.Name(), cacheFile) == nil {
-					return info, devFilter(info, arts, opts), nil
-				}
-				os.Remove(f.Name())
-			}
+			// The record only saves work: failing to write it is no error.
+			_ = layering.WriteFileAtomic(cacheFile, b)
 		}
 	}
 	return info, devFilter(info, arts, opts), nil
