@@ -3,6 +3,7 @@
 package langbuild_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -89,5 +90,41 @@ func TestLayeringAndAnalyzersStayInTheirLane(t *testing.T) {
 		if f.dir != "layering" && strings.Contains(f.src, "tar.NewWriter(") {
 			t.Errorf("%s writes tar: layering holds the only tar writer", f.path)
 		}
+	}
+}
+
+// TestLanguageKnowledgeStaysInLang: outside lang/, no code names a
+// language's project files or reads a plan's facts; what the rest of the
+// build needs of a language is a typed field of the plan or of lang's
+// contract (Runtime, BaseEntrypoint, Watch, Flags).
+func TestLanguageKnowledgeStaysInLang(t *testing.T) {
+	files := []string{"pom.xml", "go.mod", "go.sum", "package.json", "package-lock.json", "pnpm-lock.yaml", "yarn.lock", "node_modules", "settings.xml"}
+	for _, f := range sources(t) {
+		if strings.HasPrefix(f.dir, "lang") {
+			continue
+		}
+		file, err := parser.ParseFile(token.NewFileSet(), f.path, f.src, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.BasicLit:
+				if n.Kind != token.STRING {
+					return true
+				}
+				s, _ := strconv.Unquote(n.Value)
+				for _, name := range files {
+					if strings.Contains(s, name) {
+						t.Errorf("%s: string %q names %s: only lang/ knows a language's files", f.path, s, name)
+					}
+				}
+			case *ast.IndexExpr:
+				if sel, ok := n.X.(*ast.SelectorExpr); ok && sel.Sel.Name == "Facts" {
+					t.Errorf("%s: reads a plan's Facts: give what a step needs a typed field of the plan", f.path)
+				}
+			}
+			return true
+		})
 	}
 }

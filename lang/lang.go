@@ -14,15 +14,49 @@ import (
 	"github.com/langbuild/langbuild/layering"
 )
 
-// Analyzer recognises projects of one language and plans their images.
+// Analyzer recognises projects of one language and plans their images. It
+// holds all that langbuild knows of its language: the project files, the
+// options (registered as flags by Flags, set as fields by library users),
+// what the dev loop watches (Watch), and what the plan needs from its base
+// (the plan's Runtime and BaseEntrypoint). No package outside lang/ names a
+// language's files.
 type Analyzer interface {
 	// Name is the language's name, as users write it ("go").
 	Name() string
 	// Detect reports whether dir is (inside) a project of this language.
 	Detect(dir string) (bool, error)
+	// Flags registers the language's own options on fs, bound to the
+	// analyzer's fields.
+	Flags(fs FlagSet)
 	// Analyze compiles what needs compiling (unless opts.PlanOnly) and
 	// returns the plan of the image.
 	Analyze(ctx context.Context, dir string, opts Options) (*layering.Plan, error)
+	// Watch says which files the dev loop watches for the project in dir.
+	Watch(dir string, opts Options) (Watch, error)
+}
+
+// FlagSet is where a language registers its flags. cmd passes its command's
+// flag set (spf13/pflag's has these methods); only cmd parses flags.
+type FlagSet interface {
+	StringVar(p *string, name, value, usage string)
+	BoolVar(p *bool, name string, value bool, usage string)
+	StringArrayVar(p *[]string, name string, value []string, usage string)
+	StringSliceVar(p *[]string, name string, value []string, usage string)
+}
+
+// Watch is what the dev loop watches for a project.
+type Watch struct {
+	// Dirs are the directories whose files are inputs, the project's own
+	// first (a Go module's root, a Maven reactor's, a Node package's), then
+	// those outside it that the build reads (a module that go.mod replaces
+	// with a directory, a file: dependency).
+	Dirs []string
+	// Skip reports whether a path below dir, one of Dirs (rel is relative
+	// to it and slash-separated), is not an input: what the language's tools
+	// write (target/ but the classes), installed dependencies
+	// (node_modules: the lockfile says when they change), sources read only
+	// through what the compiler made of them. Nil skips nothing.
+	Skip func(dir, rel string, isDir bool) bool
 }
 
 // Platform is the target of a build.
@@ -51,14 +85,17 @@ func ParsePlatform(s string) (Platform, error) {
 	return p, nil
 }
 
-// Options are what every analyzer is given.
+// Options are what every analyzer is given, whatever its language; a
+// language's own options are fields of its analyzer.
 type Options struct {
 	// Platform to build for; zero means linux/amd64.
 	Platform Platform
 	// WorkDir is a directory kept between builds where an analyzer may put
 	// build outputs at stable paths (so compilers can skip up-to-date work).
 	WorkDir string
-	// Env is the environment build tools run with (cmd passes its own).
+	// Env is the environment build tools run with, and where an analyzer
+	// finds the user's settings for them (cmd passes its own: libraries
+	// never read the process's environment).
 	Env []string
 	// PlanOnly asks for the plan without compiling anything.
 	PlanOnly bool
@@ -67,60 +104,20 @@ type Options struct {
 	// what is missing"); libraries print nothing themselves.
 	Notify func(string)
 
-	// Go: extra `go build` flags, -ldflags and -tags.
-	GoFlags []string
-	Ldflags string
-	Tags    []string
-
-	// Java: the local Maven repository, the JVM's system properties that
-	// profile activation reads (java.version), the main class and JVM flags
-	// when given, and a classpath resolved by the caller (Maven's
-	// %classpath) to use instead of resolving.
-	MavenRepo    string
-	JavaSysProps map[string]string
-	MainClass    string
-	Module       string // the module to build, when dir is a multi-module parent
-	Jar          string // a built jar (plain or Spring Boot) to build from instead
-	// KeepDevDeps keeps development-only dependencies (Spring Boot's
-	// devtools and Docker Compose support) that are left out by default.
-	KeepDevDeps bool
-
-	// Node: the file to run instead of the derived one, and whether native
-	// addons built for another platform may go into the image.
-	NodeMain    string
-	AllowNative bool
-	JVMFlags    []string
-	Classpath   []string
-
-	// IncludeEnvFiles puts .env files into a Node image's app layer; they
-	// are left out by default, as they often hold secrets.
-	IncludeEnvFiles bool
-
 	// FollowSymlinks copies what project symlinks that leave their directory
 	// point to (inside the project only) instead of keeping them as links.
 	FollowSymlinks bool
 }
 
-// Runtime is the language runtime a plan needs from its base.
-type Runtime struct {
-	// Name is the runtime ("java").
-	Name string
-	// Version is the lowest version that runs the application (for Java, the
-	// release it targets: 21); 0 when the project does not say.
-	Version int
-	// From says where Version was read, for messages
-	// ("the compiler release or target in pom.xml").
-	From string
-	// Range is the versions the project accepts, as it wrote them, for
-	// languages whose projects name a range rather than a lowest version
-	// (Node's engines.node: ">=24.18.0"); "" when it names none.
-	Range string
-}
-
-// RuntimeNeeder is implemented by analyzers whose plans need a runtime of
-// some version from the base (Java, Node): the default base is chosen by it.
-type RuntimeNeeder interface {
-	Runtime(p *layering.Plan) Runtime
+// Getenv returns the value of key in env (KEY=VALUE entries, the last one
+// winning, as os/exec does), or "".
+func Getenv(env []string, key string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], key+"="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 // ErrNotDetected is returned by Select when no analyzer recognises the directory.
@@ -152,7 +149,11 @@ func Select(dir string, analyzers []Analyzer) (Analyzer, error) {
 		if ok {
 			return a, nil
 		}
-		names = append(names, a.Name())
+		name := a.Name()
+		if m, ok := a.(Marker); ok {
+			name += " (" + m.Marker() + ")"
+		}
+		names = append(names, name)
 	}
 	return nil, fmt.Errorf("%s: %w (looked for: %s)", dir, ErrNotDetected, strings.Join(names, ", "))
 }

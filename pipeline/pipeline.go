@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -116,6 +117,14 @@ func analyze(ctx context.Context, opts Options) (lang.Analyzer, *layering.Plan, 
 
 // Build builds the image and, when pub is not nil, publishes it. Nothing is
 // published unless every step before succeeded.
+//
+// The build is a few steps run by runSteps: the analysis (compile,
+// resolve), the base (pulled or built; when the build chooses it, once the
+// analysis says what the project needs), a check of the base against the
+// plan, the layers, the publisher's preparation (mounting the base's
+// layers), assembly and publishing. The analysis and a given base run at
+// once; the first failure stops the others, so a compile error is reported
+// as soon as the compiler stops, whatever the registry is doing.
 func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, error) {
 	if opts.Cache == nil {
 		return nil, errors.New("no cache")
@@ -133,92 +142,116 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		// same work done while the layers were compressed.
 		w.Warm(ctx)
 	}
-
-	// A given base is resolved while the analyzer compiles; the default one
-	// may depend on what the analyzer finds (the Java release, the Node
-	// range).
-	type baseResult struct {
-		spec string
-		b    image.Base
-		err  error
-		d    time.Duration
-	}
-	bch := make(chan baseResult, 1)
-	baseOpts := baseOptions(opts)
-	resolveBase := func(spec string, resolve func() (image.Base, error)) {
-		start := time.Now()
-		b, err := resolve()
-		bch <- baseResult{spec, b, err, time.Since(start)}
-	}
-	resolveSpec := func(spec string) func() (image.Base, error) {
-		return func() (image.Base, error) { return base.Resolve(ctx, spec, baseOpts) }
-	}
-	// debian:java and debian:node name the preset the analysis asks for.
+	b := &build{opts: opts, pub: pub, a: a, res: res}
+	t := &res.Timings
+	// debian:java and debian:node name the preset the analysis asks for, and
+	// with no --from the language's default may depend on it too.
 	chosen := opts.Base == "" || isChosenDebian(opts.Base)
-	if !chosen {
-		go resolveBase(opts.Base, resolveSpec(opts.Base))
-	}
-
-	start := time.Now()
-	_, plan, err := analyze(ctx, opts)
-	res.Timings.Analyze = time.Since(start)
-	var rt lang.Runtime
-	if rn, ok := a.(lang.RuntimeNeeder); ok && err == nil {
-		rt = rn.Runtime(plan)
-	}
+	baseAfter := []string(nil)
 	if chosen {
+		baseAfter = []string{"analyze"}
+	}
+	// Layers streamed into a registry as they are compressed wait for the
+	// base's check: a build that fails leaves nothing in the registry.
+	layersAfter := []string{"analyze"}
+	if _, ok := pub.(publish.Streamer); ok && pub != nil {
+		layersAfter = []string{"check"}
+	}
+	err = runSteps(ctx, []step{
+		{name: "analyze", run: b.analyze, took: &t.Analyze},
+		{name: "base", after: baseAfter, run: b.resolveBase, took: &t.Base},
+		{name: "check", after: []string{"analyze", "base"}, run: b.check},
+		// The compile succeeded: while the layers are compressed, the
+		// publisher may bring the base's layers into place. Not before: a
+		// build that fails leaves nothing in the registry.
+		{name: "prepare", after: []string{"check"}, run: b.prepare},
+		{name: "layers", after: layersAfter, run: b.layers, took: &t.Layers},
+		{name: "assemble", after: []string{"check", "layers", "prepare"}, run: b.assemble, took: &t.Assemble},
+		{name: "publish", after: []string{"assemble"}, run: b.publish, took: &t.Publish},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// build is one Build's state, shared by its steps: each writes only its own
+// fields, and reads those of the steps it comes after.
+type build struct {
+	opts Options
+	pub  publish.Interface
+	a    lang.Analyzer
+	res  *Result
+	base image.Base
+}
+
+func (b *build) analyze(ctx context.Context) error {
+	_, plan, err := analyze(ctx, b.opts)
+	b.res.Plan = plan
+	return err
+}
+
+// base resolves the base: the one given, or the one chosen for what the
+// analysis found.
+func (b *build) resolveBase(ctx context.Context) error {
+	opts := b.opts
+	bopts := baseOptions(opts)
+	spec := opts.Base
+	resolve := func() (image.Base, error) { return base.Resolve(ctx, spec, bopts) }
+	if opts.Base == "" || isChosenDebian(opts.Base) {
+		c, err := chooseBase(ctx, b.a.Name(), b.res.Plan.Runtime, opts.Base, opts.Defaults, bopts)
 		if err != nil {
-			return nil, err
-		}
-		c, err := chooseBase(ctx, a, rt, opts.Base, opts.Defaults, baseOpts)
-		if err != nil {
-			return nil, err
+			return err
 		}
 		if c.why != "" && opts.BaseChosen != nil {
 			opts.BaseChosen(c.spec, c.why)
 		}
-		resolve := resolveSpec(c.spec)
+		spec = c.spec
 		if c.node != nil {
-			resolve = func() (image.Base, error) { return base.ResolveDebianNode(ctx, *c.node, c.packages, baseOpts) }
+			resolve = func() (image.Base, error) { return base.ResolveDebianNode(ctx, *c.node, c.packages, bopts) }
 		}
-		go resolveBase(c.spec, resolve)
 	}
-	br := <-bch
+	var err error
+	if b.base, err = resolve(); err != nil {
+		if opts.Base == "" && ctx.Err() == nil {
+			return &DefaultBaseError{Language: b.a.Name(), Spec: spec, Err: err}
+		}
+		return err
+	}
+	b.res.Base = b.base
+	return nil
+}
+
+// check refuses a base that cannot run the plan: a Node outside the range
+// the project asks for, or no entrypoint for a plan that needs the base's.
+func (b *build) check(context.Context) error {
+	plan := b.res.Plan
+	if err := checkNode(plan.Runtime, b.base); err != nil {
+		return err
+	}
+	if plan.BaseEntrypoint == "" || plan.Config.Entrypoint != nil {
+		return nil
+	}
+	// The plan's Cmd holds arguments for the base's entrypoint.
+	cf, err := b.base.Image.ConfigFile()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if br.err != nil {
-		if opts.Base == "" {
-			return nil, &DefaultBaseError{Language: a.Name(), Spec: br.spec, Err: br.err}
-		}
-		return nil, br.err
+	if ep := cf.Config.Entrypoint; len(ep) == 0 || path.Base(ep[0]) != plan.BaseEntrypoint {
+		return fmt.Errorf("base %s has no %s entrypoint (it has %q): use a base whose entrypoint is %s, such as %s", b.base.Name, plan.BaseEntrypoint, ep, plan.BaseEntrypoint, b.opts.Defaults[b.a.Name()])
 	}
-	if err := checkNode(rt, br.b); err != nil {
-		return nil, err
-	}
-	res.Plan, res.Base, res.Timings.Base = plan, br.b, br.d
-	if plan.Facts["node.entrypoint"] == "base" && plan.Config.Entrypoint == nil {
-		// The plan's Cmd is a script for the base's node entrypoint.
-		cf, err := br.b.Image.ConfigFile()
-		if err != nil {
-			return nil, err
-		}
-		if len(cf.Config.Entrypoint) == 0 || !strings.HasSuffix(cf.Config.Entrypoint[0], "node") {
-			return nil, fmt.Errorf("base %s has no node entrypoint (it has %q): use a Node base such as debian:node or %s", br.b.Name, cf.Config.Entrypoint, opts.Defaults["node"])
-		}
-	}
+	return nil
+}
 
-	// The compile succeeded: while the layers are compressed, the publisher
-	// may bring the base's layers into place. Not before: a build that
-	// fails leaves nothing in the registry.
-	prepared := make(chan error, 1)
-	if pp, ok := pub.(publish.Preparer); ok && pub != nil {
-		go func() { prepared <- pp.Prepare(ctx, br.b.Image) }()
-	} else {
-		prepared <- nil
+func (b *build) prepare(ctx context.Context) error {
+	if pp, ok := b.pub.(publish.Preparer); ok && b.pub != nil {
+		return pp.Prepare(ctx, b.base.Image)
 	}
+	return nil
+}
 
-	start = time.Now()
+func (b *build) layers(ctx context.Context) error {
+	opts, res := b.opts, b.res
 	var mu sync.Mutex
 	progress := func(e layering.Event) {
 		mu.Lock()
@@ -235,7 +268,7 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 		}
 	}
 	bopts := []layering.BuilderOption{layering.WithProgress(progress)}
-	if st, ok := pub.(publish.Streamer); ok && pub != nil {
+	if st, ok := b.pub.(publish.Streamer); ok && b.pub != nil {
 		// A registry may take a layer's bytes while it is compressed.
 		bopts = append(bopts, layering.WithTee(func(ctx context.Context, layer string) layering.Tee {
 			if s := st.StreamLayer(ctx, layer); s != nil {
@@ -249,37 +282,33 @@ func Build(ctx context.Context, opts Options, pub publish.Interface) (*Result, e
 	}
 	builder, err := layering.NewBuilder(opts.Cache, bopts...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	res.Blobs, err = builder.Build(ctx, plan)
-	perr := <-prepared
-	if err != nil {
-		return nil, err
-	}
-	if perr != nil {
-		return nil, perr
-	}
-	res.Timings.Layers = time.Since(start)
+	res.Blobs, err = builder.Build(ctx, res.Plan)
+	return err
+}
 
-	start = time.Now()
-	if res.Image, err = image.Assemble(br.b, plan, res.Blobs, image.Options{Created: opts.Created}); err != nil {
-		return nil, fmt.Errorf("assembling image: %w", err)
+func (b *build) assemble(context.Context) error {
+	res := b.res
+	var err error
+	if res.Image, err = image.Assemble(b.base, res.Plan, res.Blobs, image.Options{Created: b.opts.Created}); err != nil {
+		return fmt.Errorf("assembling image: %w", err)
 	}
 	d, err := res.Image.Digest()
 	if err != nil {
-		return nil, fmt.Errorf("assembling image: %w", err)
+		return fmt.Errorf("assembling image: %w", err)
 	}
 	res.Digest = d.String()
-	res.Timings.Assemble = time.Since(start)
+	return nil
+}
 
-	if pub != nil {
-		start = time.Now()
-		if res.Publish, err = pub.Publish(ctx, res.Image); err != nil {
-			return nil, err
-		}
-		res.Timings.Publish = time.Since(start)
+func (b *build) publish(ctx context.Context) error {
+	if b.pub == nil {
+		return nil
 	}
-	return res, nil
+	var err error
+	b.res.Publish, err = b.pub.Publish(ctx, b.res.Image)
+	return err
 }
 
 // override lays user-given config over the analyzer's.
@@ -358,7 +387,7 @@ type choice struct {
 // debian:node, the nodejsNN preset of the newest major whose newest release
 // is in the range (with the extra packages of either). why says so, for the
 // choices that depend on the project.
-func chooseBase(ctx context.Context, a lang.Analyzer, rt lang.Runtime, from string, defaults map[string]string, bopts base.Options) (choice, error) {
+func chooseBase(ctx context.Context, language string, rt layering.Runtime, from string, defaults map[string]string, bopts base.Options) (choice, error) {
 	preset, packages := debianPreset(from)
 	switch {
 	case rt.Name == "node" && (from == "" || preset == base.NodePreset):
@@ -370,16 +399,16 @@ func chooseBase(ctx context.Context, a lang.Analyzer, rt lang.Runtime, from stri
 		if preset == base.NodePreset {
 			what = "the Node a Node project asks for"
 		}
-		return choice{}, fmt.Errorf("--from %s picks the Debian preset for %s, and this is a %s project: name a preset, such as debian:static", from, what, a.Name())
+		return choice{}, fmt.Errorf("--from %s picks the Debian preset for %s, and this is a %s project: name a preset, such as debian:static", from, what, language)
 	}
-	spec := defaults[a.Name()]
+	spec := defaults[language]
 	if spec == "" {
-		return choice{}, fmt.Errorf("no base image for %s projects: give one with --from", a.Name())
+		return choice{}, fmt.Errorf("no base image for %s projects: give one with --from", language)
 	}
 	return choice{spec: spec}, nil
 }
 
-func chooseJava(rt lang.Runtime, from string, defaults map[string]string) (choice, error) {
+func chooseJava(rt layering.Runtime, from string, defaults map[string]string) (choice, error) {
 	debianJava := from != ""
 	jb, err := base.ForJava(rt.Version, debianJava)
 	if err != nil {
@@ -402,7 +431,7 @@ func chooseJava(rt lang.Runtime, from string, defaults map[string]string) (choic
 	return choice{spec: spec, why: why}, nil
 }
 
-func chooseNode(ctx context.Context, rt lang.Runtime, debianNode bool, packages []string, defaults map[string]string, bopts base.Options) (choice, error) {
+func chooseNode(ctx context.Context, rt layering.Runtime, debianNode bool, packages []string, defaults map[string]string, bopts base.Options) (choice, error) {
 	var r *base.NodeRange
 	if rt.Range != "" {
 		var err error
@@ -433,7 +462,7 @@ func chooseNode(ctx context.Context, rt lang.Runtime, debianNode bool, packages 
 		return choice{}, fmt.Errorf("%s: %w", asks(), err)
 	}
 	spec := base.DebianSpec{Preset: c.Preset, Packages: packages}.String()
-	why := fmt.Sprintf("the project names no Node version (engines.node in package.json, .nvmrc, .node-version): Node %s, the newest release", c.Release.Version)
+	why := fmt.Sprintf("the project names no Node version (%s): Node %s, the newest release", rt.From, c.Release.Version)
 	if r != nil {
 		why = fmt.Sprintf("%s; Node %s is the newest release of the newest major in it", asks(), c.Release.Version)
 	}
@@ -443,7 +472,7 @@ func chooseNode(ctx context.Context, rt lang.Runtime, debianNode bool, packages 
 // checkNode refuses a base whose Node (as it says, see base.NodeVersionOf)
 // is not in the range the project asks for: such an image would build and
 // then fail at run time.
-func checkNode(rt lang.Runtime, b image.Base) error {
+func checkNode(rt layering.Runtime, b image.Base) error {
 	if rt.Name != "node" || rt.Range == "" {
 		return nil
 	}

@@ -12,40 +12,34 @@ import (
 	"github.com/langbuild/langbuild/layering"
 )
 
-// fakeAnalyzer plans an empty image; with java set it needs the Java
-// release in the plan's "release" fact.
+// fakeAnalyzer plans an empty image.
 type fakeAnalyzer struct {
 	name string
-	java bool
 }
 
 func (f fakeAnalyzer) Name() string                { return f.name }
 func (f fakeAnalyzer) Detect(string) (bool, error) { return true, nil }
+func (f fakeAnalyzer) Flags(lang.FlagSet)          {}
 func (f fakeAnalyzer) Analyze(context.Context, string, lang.Options) (*layering.Plan, error) {
 	return &layering.Plan{}, nil
 }
-
-type fakeJava struct{ fakeAnalyzer }
-
-func (fakeJava) Runtime(p *layering.Plan) lang.Runtime {
-	rt := lang.Runtime{Name: "java", From: "pom.xml"}
-	rt.Version, _ = strconv.Atoi(p.Facts["release"])
-	return rt
+func (f fakeAnalyzer) Watch(dir string, _ lang.Options) (lang.Watch, error) {
+	return lang.Watch{Dirs: []string{dir}}, nil
 }
 
 func TestChooseBase(t *testing.T) {
 	defaults := map[string]string{"go": "static"}
-	java := fakeJava{fakeAnalyzer{name: "java"}}
+	java := "java"
 	for _, tc := range []struct {
-		a        lang.Analyzer
+		a        string
 		release  string
 		from     string
 		want     string
 		why, err string
 	}{
-		{fakeAnalyzer{name: "go"}, "", "", "static", "", ""},
-		{fakeAnalyzer{name: "node"}, "", "", "", "", "no base image for node projects"},
-		{fakeAnalyzer{name: "go"}, "", "debian:java", "", "", "this is a go project"},
+		{"go", "", "", "static", "", ""},
+		{"node", "", "", "", "", "no base image for node projects"},
+		{"go", "", "debian:java", "", "", "this is a go project"},
 		{java, "", "", "gcr.io/distroless/java17-debian12:nonroot", "names no Java release", ""},
 		{java, "8", "", "gcr.io/distroless/java17-debian12:nonroot", "targets Java 8 (pom.xml); Java 17 is the oldest distroless Java", ""},
 		{java, "11", "", "gcr.io/distroless/java17-debian12:nonroot", "targets Java 11", ""},
@@ -65,22 +59,24 @@ func TestChooseBase(t *testing.T) {
 		{java, "25", "debian:java", "debian:java25", "targets Java 25", ""},
 		{java, "26", "debian:java", "", "", "debian:java25 (Java 25)"},
 	} {
-		p := &layering.Plan{Facts: map[string]string{"release": tc.release}}
-		var rt lang.Runtime
-		if rn, ok := tc.a.(lang.RuntimeNeeder); ok {
-			rt = rn.Runtime(p)
+		var rt layering.Runtime
+		if tc.a == "java" {
+			rt.Name, rt.From = "java", "pom.xml"
+			rt.Version, _ = strconv.Atoi(tc.release)
+		} else if tc.a == "node" {
+			rt.Name = "node"
 		}
 		c, err := chooseBase(context.Background(), tc.a, rt, tc.from, defaults, base.Options{})
 		spec, why := c.spec, c.why
 		switch {
 		case tc.err != "":
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("%s %q from %q: error %v, want %q", tc.a.Name(), tc.release, tc.from, err, tc.err)
+				t.Errorf("%s %q from %q: error %v, want %q", tc.a, tc.release, tc.from, err, tc.err)
 			}
 		case err != nil:
-			t.Errorf("%s %q from %q: %v", tc.a.Name(), tc.release, tc.from, err)
+			t.Errorf("%s %q from %q: %v", tc.a, tc.release, tc.from, err)
 		case spec != tc.want || !strings.Contains(why, tc.why) || (tc.why == "") != (why == ""):
-			t.Errorf("%s %q from %q: %s (%s), want %s (%s)", tc.a.Name(), tc.release, tc.from, spec, why, tc.want, tc.why)
+			t.Errorf("%s %q from %q: %s (%s), want %s (%s)", tc.a, tc.release, tc.from, spec, why, tc.want, tc.why)
 		}
 	}
 }

@@ -27,10 +27,7 @@ type Layout struct {
 // NewLayout returns a publisher for DIR[:TAG]; TAG defaults to the tag of
 // opts.Name, or "latest".
 func NewLayout(spec string, opts Options) (*Layout, error) {
-	dir, tag := spec, ""
-	if i := strings.LastIndex(spec, ":"); i > 0 && !strings.Contains(spec[i:], "/") {
-		dir, tag = spec[:i], spec[i+1:]
-	}
+	dir, tag := splitLayoutSpec(spec)
 	if dir == "" {
 		return nil, errors.New("output oci: needs a directory")
 	}

@@ -50,7 +50,7 @@ func report(err error) int {
 		fmt.Fprintf(os.Stderr, "%s\nlangbuild: %s failed; fix the errors above and build again\n", trimNL(be.Output), be.Tool)
 		return 1
 	case errors.Is(err, lang.ErrNotDetected):
-		fmt.Fprintf(os.Stderr, "langbuild: %v\nlangbuild builds Go modules (go.mod), Maven projects (pom.xml) and Node packages (package.json); run it in a project directory or name one.\n", err)
+		fmt.Fprintf(os.Stderr, "langbuild: %v\nlangbuild builds Go modules, Maven projects and Node packages; run it in a project directory or name one.\n", err)
 		return 1
 	}
 	var de *pipeline.DefaultBaseError

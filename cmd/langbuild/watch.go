@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/langbuild/langbuild/devloop"
+	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/pipeline"
 	"github.com/langbuild/langbuild/publish"
 )
@@ -100,10 +101,19 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 				return nil
 			}
 			changed := func(rel string) { fmt.Fprintln(stderr, "changed: "+rel) }
-			root := projectRoot(opts.Dir)
-			_, err = os.Stat(filepath.Join(root, "pom.xml"))
-			maven := err == nil
-			skip := func(rel string, isDir bool) bool { return skipForWatch(rel, isDir, maven) }
+			a, err := lang.Select(opts.Dir, opts.Analyzers)
+			if err != nil {
+				return err
+			}
+			rules, err := a.Watch(opts.Dir, opts.Lang)
+			if err != nil {
+				return err
+			}
+			root := rules.Dirs[0]
+			outs := outputPaths(f.outputs)
+			skip := func(rel string, isDir bool) bool {
+				return skipForWatch(root, rel, outs) || rules.Skip != nil && rules.Skip(root, rel, isDir)
+			}
 			err = devloop.Run(ctx, devloop.Options{Dir: root, Skip: skip, Debounce: debounce, Changed: changed}, build)
 			if errors.Is(err, context.Canceled) {
 				return nil
@@ -121,39 +131,40 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 	return cmd
 }
 
-// skipForWatch ignores what does not feed a build: VCS data, editors' files,
-// langbuild's own output, dependencies below node_modules (the lockfile
-// tells when they change), and for Maven projects the target directory
-// except the compiled classes, and the sources (the build reads what the
-// compiler made of them) except the extra files' src/main/langbuild and
-// src/main/jib.
-func skipForWatch(rel string, isDir, maven bool) bool {
-	first, rest, _ := strings.Cut(rel, "/")
+// skipForWatch ignores, in any project, what does not feed a build:
+// version control's and IDEs' data, langbuild's own directory, editors'
+// backup and swap files, what this watch writes (its oci: and tar:
+// outputs), and any OCI image layout (an image written into the project).
+// The language's own rules (lang.Watch) come on top.
+func skipForWatch(root, rel string, outputs []string) bool {
+	first, _, _ := strings.Cut(rel, "/")
 	switch first {
-	case ".git", ".idea", ".vscode", ".langbuild", "node_modules", "image":
+	case ".git", ".hg", ".svn", ".idea", ".vscode", ".langbuild":
 		return true
-	case "target":
-		return rel != "target" && !strings.HasPrefix(rest, "classes")
-	case "src":
-		if maven && rel != "src" && rest != "main" && !strings.HasPrefix(rest, "main/langbuild") && !strings.HasPrefix(rest, "main/jib") {
+	}
+	abs := filepath.Join(root, filepath.FromSlash(rel))
+	for _, o := range outputs {
+		if abs == o || strings.HasPrefix(abs, o+string(filepath.Separator)) {
 			return true
 		}
+	}
+	if _, err := os.Stat(filepath.Join(abs, "oci-layout")); err == nil {
+		return true
 	}
 	base := path.Base(rel)
 	return strings.HasSuffix(base, "~") || strings.HasPrefix(base, ".#") || strings.HasSuffix(base, ".swp")
 }
 
-// projectRoot is the nearest directory at or above dir with a project file,
-// so that watching a Go package also sees the module's other packages.
-func projectRoot(dir string) string {
-	for d := dir; ; d = filepath.Dir(d) {
-		for _, m := range []string{"go.mod", "pom.xml", "package.json"} {
-			if _, err := os.Stat(filepath.Join(d, m)); err == nil {
-				return d
+// outputPaths are the files and directories that the oci: and tar: outputs
+// write, as absolute paths.
+func outputPaths(outputs []string) []string {
+	var out []string
+	for _, o := range outputs {
+		if p := publish.LocalPath(o); p != "" {
+			if abs, err := filepath.Abs(p); err == nil {
+				out = append(out, abs)
 			}
 		}
-		if filepath.Dir(d) == d {
-			return dir
-		}
 	}
+	return out
 }

@@ -28,10 +28,36 @@ const (
 )
 
 // Analyzer is the Go analyzer.
-type Analyzer struct{}
+type Analyzer struct {
+	Options
+}
+
+// Options are the Go analyzer's own options.
+type Options struct {
+	// GoFlags are extra `go build` flags; Ldflags and Tags its -ldflags and
+	// -tags.
+	GoFlags []string
+	Ldflags string
+	Tags    []string
+}
+
+// settings are what a build is given: the common options and Go's own.
+type settings struct {
+	lang.Options
+	own
+}
+
+type own = Options
 
 // New returns the Go analyzer.
 func New() *Analyzer { return &Analyzer{} }
+
+// Flags implements lang.Analyzer.
+func (a *Analyzer) Flags(fs lang.FlagSet) {
+	fs.StringVar(&a.Ldflags, "ldflags", "", "Go: -ldflags for go build")
+	fs.StringSliceVar(&a.Tags, "go-tags", nil, "Go: build tags")
+	fs.StringArrayVar(&a.GoFlags, "go-flag", nil, "Go: extra go build flag (repeatable)")
+}
 
 // Name implements lang.Analyzer.
 func (*Analyzer) Name() string { return "go" }
@@ -69,7 +95,8 @@ func findModule(dir string) (string, error) {
 }
 
 // Analyze implements lang.Analyzer.
-func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+func (a *Analyzer) Analyze(ctx context.Context, dir string, lo lang.Options) (*layering.Plan, error) {
+	opts := settings{lo, a.Options}
 	if opts.Platform.OS == "" {
 		opts.Platform = lang.Platform{OS: "linux", Arch: "amd64"}
 	}

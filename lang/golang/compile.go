@@ -17,7 +17,7 @@ import (
 
 type goBuild struct {
 	root, pkg, name string
-	opts            lang.Options
+	opts            settings
 }
 
 // args are the `go build` arguments, but for -o.

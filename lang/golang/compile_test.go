@@ -13,8 +13,8 @@ func TestOutputPerBuildSettings(t *testing.T) {
 	work := t.TempDir()
 	out := func(env ...string) string {
 		t.Helper()
-		b := goBuild{root: "/src/m", pkg: "./cmd/app", name: "app", opts: lang.Options{WorkDir: work, Env: env,
-			Platform: lang.Platform{OS: "linux", Arch: "amd64"}}}
+		b := goBuild{root: "/src/m", pkg: "./cmd/app", name: "app", opts: settings{Options: lang.Options{WorkDir: work, Env: env,
+			Platform: lang.Platform{OS: "linux", Arch: "amd64"}}}}
 		o, err := b.output()
 		if err != nil {
 			t.Fatal(err)

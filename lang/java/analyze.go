@@ -31,22 +31,71 @@ const (
 	ResourcesDir  = "/app/resources"
 	ClassesDir    = "/app/classes"
 	ClasspathFile = "/app/classpath"
-	// FactRelease is the plan fact that carries the Java release the
-	// project targets (it picks the default base).
-	FactRelease = "java.release"
 	// FactClasspath is the resolved runtime classpath, in Maven's order, as
 	// files on this machine (what `mvn dependency:build-classpath` prints).
 	FactClasspath = "java.classpath"
 )
 
 // Analyzer is the Maven analyzer.
-type Analyzer struct{}
+type Analyzer struct {
+	Options
+}
+
+// Options are the Java analyzer's own options.
+type Options struct {
+	// MavenRepo is the local Maven repository; "" means the one Maven uses
+	// with the environment the analyzer is given (settings.xml's
+	// localRepository, else ~/.m2/repository).
+	MavenRepo string
+	// JavaSysProps are the JVM's system properties that profile activation
+	// reads (java.version, java.home, os.name...); nil means those of the
+	// JDK the environment names (JAVA_HOME, else java on PATH).
+	JavaSysProps map[string]string
+	// MainClass is the class to run; "" means the pom's, else the only
+	// class with a main method.
+	MainClass string
+	// Module is the module to build, when the directory is a multi-module
+	// parent (its artifactId or directory).
+	Module string
+	// Jar is a built jar (plain or Spring Boot) to build from instead of the
+	// compiled classes; relative to the project.
+	Jar string
+	// KeepDevDeps keeps development-only dependencies (Spring Boot's
+	// devtools and Docker Compose support) that are left out by default.
+	KeepDevDeps bool
+	// JVMFlags go into the entrypoint, before the main class.
+	JVMFlags []string
+	// Classpath is a runtime classpath resolved by the caller (Maven's
+	// %classpath, os.PathListSeparator between entries, relative to the
+	// project) to use instead of resolving.
+	Classpath string
+}
+
+// settings are what an analysis is given: the common options and Java's
+// own, with the classpath split and the environment's defaults filled in.
+type settings struct {
+	lang.Options
+	own
+	classpath []string
+}
+
+type own = Options
 
 // New returns the Maven analyzer.
 func New() *Analyzer { return &Analyzer{} }
 
 // Name implements lang.Analyzer.
 func (*Analyzer) Name() string { return "java" }
+
+// Flags implements lang.Analyzer.
+func (a *Analyzer) Flags(fs lang.FlagSet) {
+	fs.StringVar(&a.Jar, "jar", "", "Java: build from this jar (a plain jar run with java -jar; a Spring Boot fat jar laid out by its layers.idx and run by its launcher, or exploded without one)")
+	fs.StringVar(&a.Module, "module", "", "Java: the module to build, in a multi-module parent (artifactId or directory)")
+	fs.StringVar(&a.MainClass, "main-class", "", "Java: the main class (default: from the pom, else the only class with a main method)")
+	fs.BoolVar(&a.KeepDevDeps, "keep-dev-deps", false, "Java: keep development-only dependencies (spring-boot-devtools, spring-boot-docker-compose) that are left out of the image as Spring Boot's repackager leaves them out")
+	fs.StringArrayVar(&a.JVMFlags, "jvm-flag", nil, "Java: a JVM flag for the entrypoint (repeatable)")
+	fs.StringVar(&a.Classpath, "classpath", "", "Java: the runtime classpath, already resolved (e.g. exec-maven-plugin's %classpath), instead of resolving it")
+}
 
 // Marker implements lang.Marker.
 func (*Analyzer) Marker() string { return "pom.xml" }
@@ -58,7 +107,8 @@ func (*Analyzer) Detect(dir string) (bool, error) {
 }
 
 // Analyze implements lang.Analyzer.
-func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+func (a *Analyzer) Analyze(ctx context.Context, dir string, lo lang.Options) (*layering.Plan, error) {
+	opts := a.settings(dir, lo)
 	if p, ok, err := a.quarkus(dir, opts); ok {
 		return p, err
 	}
@@ -161,10 +211,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		},
 	}
 	p.Facts = map[string]string{FactClasspath: strings.Join(jarFiles(arts), string(os.PathListSeparator))}
-	if rel > 0 {
-		p.Facts[FactRelease] = strconv.Itoa(rel)
-		p.Facts[FactReleaseFrom] = relFrom
-	}
+	p.Runtime = javaRuntime(rel, relFrom)
 	return p, nil
 }
 

@@ -26,7 +26,7 @@ type bootLayer struct {
 // With a layers index (Boot 2.3 and later, unless layering is off) the
 // jar's own layers become the image's; without one, or when --main-class
 // names the class to run, the jar runs exploded as before.
-func bootPlan(jarPath string, zr *zip.Reader, dir string, mf map[string]string, opts lang.Options) (*layering.Plan, error) {
+func bootPlan(jarPath string, zr *zip.Reader, dir string, mf map[string]string, opts settings) (*layering.Plan, error) {
 	idx := mf["Spring-Boot-Layers-Index"]
 	if idx == "" {
 		idx = "BOOT-INF/layers.idx"
@@ -55,7 +55,7 @@ func bootPlan(jarPath string, zr *zip.Reader, dir string, mf map[string]string, 
 // directory, with the classpath of BOOT-INF/classpath.idx and Start-Class
 // from the manifest, as the issue asks: the image runs the jar as Boot
 // runs it, and a new build of the app changes only its application layer.
-func layeredBootPlan(jarPath string, zr *zip.Reader, dir, idx string, mf map[string]string, layers []bootLayer, opts lang.Options) (*layering.Plan, error) {
+func layeredBootPlan(jarPath string, zr *zip.Reader, dir, idx string, mf map[string]string, layers []bootLayer, opts settings) (*layering.Plan, error) {
 	launcher := mf["Main-Class"]
 	if launcher == "" {
 		return nil, fmt.Errorf("%s: a Spring Boot jar without Main-Class (its launcher) in its manifest", jarPath)
@@ -103,7 +103,7 @@ func layeredBootPlan(jarPath string, zr *zip.Reader, dir, idx string, mf map[str
 // by their name), BOOT-INF/classes as resources and classes, in
 // BOOT-INF/classpath.idx order, with Start-Class or --main-class as the
 // main class.
-func explodedBootPlan(jarPath, dir string, mf map[string]string, layers []bootLayer, opts lang.Options) (*layering.Plan, error) {
+func explodedBootPlan(jarPath, dir string, mf map[string]string, layers []bootLayer, opts settings) (*layering.Plan, error) {
 	main := opts.MainClass
 	if main == "" {
 		main = mf["Start-Class"]

@@ -73,7 +73,8 @@ func TestReadClass(t *testing.T) {
 
 func TestAnalyzeMainClassAndErrors(t *testing.T) {
 	repo := newFakeRepo(t)
-	opts := lang.Options{MavenRepo: repo.dir, WorkDir: t.TempDir()}
+	opts := lang.Options{WorkDir: t.TempDir()}
+	a := &Analyzer{Options: Options{MavenRepo: repo.dir}}
 	ctx := context.Background()
 	project := func(pomBody string, sources map[string]string) string {
 		dir := t.TempDir()
@@ -88,47 +89,47 @@ func TestAnalyzeMainClassAndErrors(t *testing.T) {
 		"p/B.java": "package p; public class B { public static void main(String[] a) {} }",
 	}
 	// Several candidates: an error naming them.
-	_, err := New().Analyze(ctx, project("", two), opts)
+	_, err := a.Analyze(ctx, project("", two), opts)
 	if err == nil || !strings.Contains(err.Error(), "several classes have a main method (p.A, p.B)") {
 		t.Errorf("two mains: %v", err)
 	}
 	// The exec plugin decides.
-	plan, err := New().Analyze(ctx, project(`<build><plugins><plugin><groupId>org.codehaus.mojo</groupId><artifactId>exec-maven-plugin</artifactId>
+	plan, err := a.Analyze(ctx, project(`<build><plugins><plugin><groupId>org.codehaus.mojo</groupId><artifactId>exec-maven-plugin</artifactId>
 	  <configuration><mainClass>${app.main}</mainClass></configuration></plugin></plugins></build><properties><app.main>p.B</app.main></properties>`, two), opts)
 	if err != nil || plan.Config.Entrypoint[len(plan.Config.Entrypoint)-1] != "p.B" {
 		t.Errorf("exec mainClass: %v %v", plan, err)
 	}
 	// The jar plugin's manifest, nested deeper than gopom keeps.
-	plan, err = New().Analyze(ctx, project(`<build><plugins><plugin><artifactId>maven-jar-plugin</artifactId>
+	plan, err = a.Analyze(ctx, project(`<build><plugins><plugin><artifactId>maven-jar-plugin</artifactId>
 	  <configuration><archive><manifest><mainClass>p.A</mainClass></manifest></archive></configuration></plugin></plugins></build>`, two), opts)
 	if err != nil || plan.Config.Entrypoint[len(plan.Config.Entrypoint)-1] != "p.A" {
 		t.Errorf("jar manifest mainClass: %v %v", plan, err)
 	}
 	// The flag wins; Java 8 uses the wildcard classpath (the classes say
 	// Java 8 too: the newer of the pom and the class files counts).
-	o := opts
-	o.MainClass = "p.B"
+	b := *a
+	b.MainClass = "p.B"
 	java8 := project(`<properties><maven.compiler.target>1.8</maven.compiler.target></properties>`, two)
 	setMajor(t, filepath.Join(java8, "target/classes/p/A.class"), 52)
 	setMajor(t, filepath.Join(java8, "target/classes/p/B.class"), 52)
-	plan, err = New().Analyze(ctx, java8, o)
+	plan, err = b.Analyze(ctx, java8, opts)
 	if err != nil || strings.Join(plan.Config.Entrypoint, " ") != "java -cp /app/resources:/app/classes:/app/libs/* p.B" {
 		t.Errorf("flag + java 8: %v %v", plan.Config.Entrypoint, err)
 	}
 	// No main at all.
-	_, err = New().Analyze(ctx, project("", map[string]string{"p/L.java": "package p; class L {}"}), opts)
+	_, err = a.Analyze(ctx, project("", map[string]string{"p/L.java": "package p; class L {}"}), opts)
 	if err == nil || !strings.Contains(err.Error(), "no class with a main method") {
 		t.Errorf("no main: %v", err)
 	}
 	// Not compiled.
-	_, err = New().Analyze(ctx, project("", nil), opts)
+	_, err = a.Analyze(ctx, project("", nil), opts)
 	if err == nil || !strings.Contains(err.Error(), "run `mvn compile`") {
 		t.Errorf("no classes: %v", err)
 	}
 	// A corrupt class file names the file.
 	dir := project("", map[string]string{"p/A.java": "package p; public class A { public static void main(String[] a) {} }"})
 	os.WriteFile(filepath.Join(dir, "target/classes/p/A.class"), []byte{0xCA, 0xFE, 0xBA, 0xBE, 0, 0, 0, 61, 0, 9}, 0o644)
-	_, err = New().Analyze(ctx, dir, opts)
+	_, err = a.Analyze(ctx, dir, opts)
 	if err == nil || !strings.Contains(err.Error(), "A.class") || !strings.Contains(err.Error(), "truncated") {
 		t.Errorf("corrupt class: %v", err)
 	}

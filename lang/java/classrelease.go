@@ -6,15 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
-
-// FactReleaseFrom says where the release in FactRelease was read.
-const FactReleaseFrom = "java.release.from"
 
 // classRelease is the newest class-file version seen in the compiled
 // output, and one file of that version to name in messages.
@@ -80,10 +75,12 @@ func relPath(dir, p string) string {
 	return p
 }
 
-// Runtime implements lang.RuntimeNeeder: the Java release the plan's
-// project targets.
-func (*Analyzer) Runtime(p *layering.Plan) lang.Runtime {
-	rt := lang.Runtime{Name: "java", From: p.Facts[FactReleaseFrom]}
-	rt.Version, _ = strconv.Atoi(p.Facts[FactRelease])
+// javaRuntime is what a plan of a project targeting release rel (0: it
+// does not say), as from says, needs from its base.
+func javaRuntime(rel int, from string) layering.Runtime {
+	rt := layering.Runtime{Name: "java"}
+	if rel > 0 {
+		rt.Version, rt.From = rel, from
+	}
 	return rt
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -55,7 +56,7 @@ func TestClassRelease(t *testing.T) {
 // the newest class file's, and says where it was read.
 func TestAnalyzeRelease(t *testing.T) {
 	repo := newFakeRepo(t)
-	opts := lang.Options{MavenRepo: repo.dir, WorkDir: t.TempDir()}
+	opts := lang.Options{WorkDir: t.TempDir()}
 	sources := map[string]string{
 		"p/App.java":    "package p; public class App { public static void main(String[] a) { new Helper(); Runnable r = new Runnable() { public void run() {} }; } }",
 		"p/Helper.java": "package p; class Helper {}",
@@ -83,16 +84,14 @@ func TestAnalyzeRelease(t *testing.T) {
 			if tc.newer != "" {
 				setMajor(t, filepath.Join(out, tc.newer), 65)
 			}
-			o := opts
-			o.MainClass = tc.mainClass
-			a := New()
-			plan, err := a.Analyze(context.Background(), dir, o)
+			a := &Analyzer{Options: Options{MavenRepo: repo.dir, MainClass: tc.mainClass}}
+			plan, err := a.Analyze(context.Background(), dir, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rt := a.Runtime(plan)
-			if plan.Facts[FactRelease] != tc.release || rt.Name != "java" || rt.Version == 0 || !strings.Contains(rt.From, tc.from) {
-				t.Errorf("release %q from %q (runtime %+v), want %s from %q", plan.Facts[FactRelease], plan.Facts[FactReleaseFrom], rt, tc.release, tc.from)
+			rt := plan.Runtime
+			if strconv.Itoa(rt.Version) != tc.release || rt.Name != "java" || !strings.Contains(rt.From, tc.from) {
+				t.Errorf("runtime %+v, want Java %s from %q", rt, tc.release, tc.from)
 			}
 		})
 	}

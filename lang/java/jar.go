@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
@@ -19,7 +18,7 @@ import (
 // bootPlan lays it out (its own layers and launcher when it has a layers
 // index); a plain jar runs with `java -jar`, the jars its Class-Path names
 // beside it.
-func analyzeJar(jarPath string, opts lang.Options) (*layering.Plan, error) {
+func analyzeJar(jarPath string, opts settings) (*layering.Plan, error) {
 	zr, err := zip.OpenReader(jarPath)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w: is it a jar?", jarPath, err)
@@ -47,7 +46,7 @@ func analyzeJar(jarPath string, opts lang.Options) (*layering.Plan, error) {
 	return plainJarPlan(jarPath, mf, opts)
 }
 
-func plainJarPlan(jarPath string, mf map[string]string, opts lang.Options) (*layering.Plan, error) {
+func plainJarPlan(jarPath string, mf map[string]string, opts settings) (*layering.Plan, error) {
 	name := filepath.Base(jarPath)
 	var deps []layering.Entry
 	for _, rel := range strings.Fields(mf["Class-Path"]) {

@@ -37,7 +37,7 @@ func TestPlainJar(t *testing.T) {
 		"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\r\nMain-Class: p.Main\r\nClass-Path: lib/dep\r\n .jar\r\n\r\n",
 		"p/Main.class":         "not really",
 	})
-	plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: "app.jar", WorkDir: t.TempDir()})
+	plan, err := (&Analyzer{Options: Options{Jar: "app.jar"}}).Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestBootJarLayered(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeJar(t, filepath.Join(dir, "boot.jar"), bootJar(tc.launcher, tc.layersIdx))
-			plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: "boot.jar", WorkDir: t.TempDir(), JVMFlags: tc.flags})
+			plan, err := (&Analyzer{Options: Options{Jar: "boot.jar", JVMFlags: tc.flags}}).Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +185,7 @@ func TestBootJarExploded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeJar(t, filepath.Join(dir, "boot.jar"), bootJar(launcher, tc.layersIdx))
-			plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: filepath.Join(dir, "boot.jar"), WorkDir: t.TempDir(), MainClass: tc.mainClass})
+			plan, err := (&Analyzer{Options: Options{Jar: filepath.Join(dir, "boot.jar"), MainClass: tc.mainClass}}).Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -226,7 +226,7 @@ func TestBootJarOneClassChange(t *testing.T) {
 	digests := func(files map[string]string) map[string]string {
 		dir := t.TempDir()
 		writeJar(t, filepath.Join(dir, "boot.jar"), files)
-		plan, err := New().Analyze(context.Background(), dir, lang.Options{Jar: "boot.jar", WorkDir: t.TempDir()})
+		plan, err := (&Analyzer{Options: Options{Jar: "boot.jar"}}).Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -285,7 +285,7 @@ func TestBadJars(t *testing.T) {
 		{"nolauncher.jar", "Main-Class org.springframework.boot.loader.launch.JarLauncher, Spring Boot's launcher, is not in the jar"},
 		{"absent.jar", "absent.jar"},
 	} {
-		_, err := New().Analyze(context.Background(), dir, lang.Options{Jar: tc.jar, WorkDir: t.TempDir()})
+		_, err := (&Analyzer{Options: Options{Jar: tc.jar}}).Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", tc.jar, err, tc.want)
 		}

@@ -100,9 +100,9 @@ func stamp(p string) (fileStamp, error) {
 // lacks something or the poms use what the native resolver does not handle,
 // by running Maven once (which fetches from the repositories Maven is
 // configured with) and carrying on.
-func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (projectInfo, []Artifact, error) {
+func (a *Analyzer) project(ctx context.Context, pom string, opts settings) (projectInfo, []Artifact, error) {
 	cacheFile := ""
-	if opts.WorkDir != "" && opts.Module == "" && opts.Classpath == nil {
+	if opts.WorkDir != "" && opts.Module == "" && opts.classpath == nil {
 		h := sha256.Sum256([]byte(pom + "\x00" + opts.MavenRepo))
 		dir := filepath.Join(opts.WorkDir, "java")
 		if err := os.MkdirAll(dir, 0o755); err == nil {
@@ -143,11 +143,11 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 	if l.workspace, err = l.reactor(pom); err != nil {
 		return projectInfo{}, nil, err
 	}
-	if opts.Classpath != nil {
+	if opts.classpath != nil {
 		// Maven's %classpath starts with the project's own output; those
 		// classes are layered from there already.
 		var arts []Artifact
-		for _, p := range opts.Classpath {
+		for _, p := range opts.classpath {
 			if p == m.OutputDirectory || strings.HasPrefix(p, m.BuildDirectory+string(filepath.Separator)) && !strings.HasSuffix(p, ".jar") {
 				continue
 			}
@@ -205,7 +205,7 @@ func (a *Analyzer) project(ctx context.Context, pom string, opts lang.Options) (
 }
 
 // devFilter leaves development-only artifacts out, saying so.
-func devFilter(info projectInfo, arts []Artifact, opts lang.Options) []Artifact {
+func devFilter(info projectInfo, arts []Artifact, opts settings) []Artifact {
 	arts, notes := dropDevOnly(arts, info.BootKeeps, opts.KeepDevDeps)
 	for _, n := range notes {
 		notify(opts, n)
@@ -236,7 +236,7 @@ func loadResolution(file string) (*resolution, bool) {
 	return &r, true
 }
 
-func notify(opts lang.Options, msg string) {
+func notify(opts settings, msg string) {
 	if opts.Notify != nil {
 		opts.Notify(msg)
 	}
@@ -244,7 +244,7 @@ func notify(opts lang.Options, msg string) {
 
 // runMaven runs `mvn dependency:build-classpath` (./mvnw when the project has
 // it) for the runtime scope and reads the classpath it prints.
-func runMaven(ctx context.Context, pom, dir string, opts lang.Options) ([]Artifact, error) {
+func runMaven(ctx context.Context, pom, dir string, opts settings) ([]Artifact, error) {
 	out, err := os.CreateTemp("", "langbuild-classpath-")
 	if err != nil {
 		return nil, err

@@ -45,7 +45,7 @@ const (
 // pom and its parents read (no BOM), for the quarkus-maven-plugin in a
 // <build><plugins>. A module that inherits the plugin from its parent and
 // names nothing of Quarkus itself is recognised once it is packaged.
-func (a *Analyzer) quarkus(dir string, opts lang.Options) (p *layering.Plan, ok bool, err error) {
+func (a *Analyzer) quarkus(dir string, opts settings) (p *layering.Plan, ok bool, err error) {
 	if opts.Jar != "" {
 		jar := opts.Jar
 		if !filepath.IsAbs(jar) {
@@ -312,7 +312,7 @@ func splitDeps(es []layering.Entry) (release, snapshots []layering.Entry) {
 // from the local repository, so a code change leaves them alone), snapshot
 // dependencies, what the augmentation generates (quarkus/ and
 // quarkus-run.jar, rewritten by every `mvn package`), and the app's own jar.
-func fastJarPlan(app, proj string, links lang.Links, opts lang.Options) (*layering.Plan, error) {
+func fastJarPlan(app, proj string, links lang.Links, opts settings) (*layering.Plan, error) {
 	deps, err := dirEntries(filepath.Join(app, "lib"), AppRoot+"/lib", links)
 	if err != nil {
 		return nil, err
@@ -353,7 +353,7 @@ func fastJarPlan(app, proj string, links lang.Links, opts lang.Options) (*layeri
 // uber-jar is one file holding the dependencies and the app together, so it
 // is one layer that every change moves; the fast-jar layout (Quarkus'
 // default) is the one that layers well.
-func runnerJarPlan(runner, proj string, links lang.Links, opts lang.Options) (*layering.Plan, error) {
+func runnerJarPlan(runner, proj string, links lang.Links, opts settings) (*layering.Plan, error) {
 	zr, err := zip.OpenReader(runner)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", runner, err)
@@ -391,7 +391,7 @@ func runnerJarPlan(runner, proj string, links lang.Links, opts lang.Options) (*l
 	}, nil
 }
 
-func quarkusConfig(opts lang.Options, jar string) layering.Config {
+func quarkusConfig(opts settings, jar string) layering.Config {
 	return layering.Config{
 		Entrypoint: append(append([]string{"java"}, opts.JVMFlags...), "-jar", jar),
 		User:       "65532",
@@ -430,7 +430,5 @@ func quarkusRelease(dir string, p *layering.Plan, info projectInfo, classes clas
 }
 
 func setRelease(p *layering.Plan, rel int, from string) {
-	if rel > 0 {
-		p.Facts = map[string]string{FactRelease: strconv.Itoa(rel), FactReleaseFrom: from}
-	}
+	p.Runtime = javaRuntime(rel, from)
 }

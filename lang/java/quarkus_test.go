@@ -98,18 +98,18 @@ func layerPaths(p *layering.Plan) map[string][]string {
 	return out
 }
 
-func analyzeQuarkus(t *testing.T, dir string, opts lang.Options) (*layering.Plan, error) {
+func analyzeQuarkus(t *testing.T, dir string, opts Options) (*layering.Plan, error) {
 	t.Helper()
 	if opts.MavenRepo == "" {
 		opts.MavenRepo = t.TempDir()
 	}
-	opts.WorkDir = t.TempDir()
-	return New().Analyze(context.Background(), dir, opts)
+	a := &Analyzer{Options: opts}
+	return a.Analyze(context.Background(), dir, lang.Options{WorkDir: t.TempDir()})
 }
 
 func TestQuarkusFastJar(t *testing.T) {
 	dir := fastJarProject(t, quarkusPom(""))
-	p, err := analyzeQuarkus(t, dir, lang.Options{JVMFlags: []string{"-Xmx256m"}})
+	p, err := analyzeQuarkus(t, dir, Options{JVMFlags: []string{"-Xmx256m"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,11 +155,11 @@ func TestQuarkusFastJar(t *testing.T) {
 	if p.Config.User != "65532" || p.Config.WorkingDir != "/app" {
 		t.Errorf("user %q, working dir %q", p.Config.User, p.Config.WorkingDir)
 	}
-	if p.Facts[FactRelease] != "17" || p.Facts[FactReleaseFrom] != "the compiler release or target in pom.xml" {
-		t.Errorf("facts %v", p.Facts)
+	if p.Runtime.Version != 17 || p.Runtime.From != "the compiler release or target in pom.xml" {
+		t.Errorf("runtime %+v", p.Runtime)
 	}
-	if rt := New().Runtime(p); rt.Name != "java" || rt.Version != 17 {
-		t.Errorf("runtime %+v", rt)
+	if p.Runtime.Name != "java" {
+		t.Errorf("runtime %+v", p.Runtime)
 	}
 }
 
@@ -169,19 +169,19 @@ func TestQuarkusRelease(t *testing.T) {
 	dir := fastJarProject(t, strings.Replace(quarkusPom(""), "<maven.compiler.release>17<", "<maven.compiler.release>11<", 1))
 	cls := filepath.Join(dir, "target/classes/dev/langbuild/GreetingResource.class")
 	os.WriteFile(cls, []byte("\xca\xfe\xba\xbe\x00\x00\x00\x37"), 0o644)
-	p, err := analyzeQuarkus(t, dir, lang.Options{})
+	p, err := analyzeQuarkus(t, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Facts[FactRelease] != "17" || !strings.Contains(p.Facts[FactReleaseFrom], "Quarkus 3.33.2 needs Java 17") {
-		t.Errorf("release 11 in the pom on Quarkus 3: facts %v", p.Facts)
+	if p.Runtime.Version != 17 || !strings.Contains(p.Runtime.From, "Quarkus 3.33.2 needs Java 17") {
+		t.Errorf("release 11 in the pom on Quarkus 3: runtime %+v", p.Runtime)
 	}
 	os.WriteFile(cls, []byte("\xca\xfe\xba\xbe\x00\x00\x00\x41"), 0o644)
-	if p, err = analyzeQuarkus(t, dir, lang.Options{}); err != nil {
+	if p, err = analyzeQuarkus(t, dir, Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if p.Facts[FactRelease] != "21" || !strings.Contains(p.Facts[FactReleaseFrom], "GreetingResource.class, version 65") {
-		t.Errorf("a Java 21 class: facts %v", p.Facts)
+	if p.Runtime.Version != 21 || !strings.Contains(p.Runtime.From, "GreetingResource.class, version 65") {
+		t.Errorf("a Java 21 class: runtime %+v", p.Runtime)
 	}
 }
 
@@ -189,7 +189,7 @@ func TestQuarkusExtraFiles(t *testing.T) {
 	dir := fastJarProject(t, quarkusPom(""))
 	writeFiles(t, dir, map[string]string{"src/main/langbuild/etc/app.conf": "x"})
 	// Extra files are copied as they are: changing them needs no `mvn package`.
-	p, err := analyzeQuarkus(t, dir, lang.Options{})
+	p, err := analyzeQuarkus(t, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,7 +236,7 @@ func TestQuarkusRunnerJars(t *testing.T) {
 			})
 			writeJar(t, filepath.Join(dir, "target/gs-1.0.0-SNAPSHOT-runner.jar"), map[string]string{"META-INF/MANIFEST.MF": tc.manifest})
 			ageSources(t, dir)
-			p, err := analyzeQuarkus(t, dir, lang.Options{})
+			p, err := analyzeQuarkus(t, dir, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,7 +259,7 @@ func TestQuarkusNewestOutput(t *testing.T) {
 	writeJar(t, runner, map[string]string{"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\r\nMain-Class: M\r\n\r\n"})
 	old := time.Now().Add(-time.Minute)
 	os.Chtimes(runner, old, old)
-	p, err := analyzeQuarkus(t, dir, lang.Options{})
+	p, err := analyzeQuarkus(t, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestQuarkusNewestOutput(t *testing.T) {
 // --jar quarkus-run.jar takes its directory with it.
 func TestQuarkusRunJarFlag(t *testing.T) {
 	dir := fastJarProject(t, quarkusPom(""))
-	p, err := analyzeQuarkus(t, dir, lang.Options{Jar: "target/quarkus-app/quarkus-run.jar"})
+	p, err := analyzeQuarkus(t, dir, Options{Jar: "target/quarkus-app/quarkus-run.jar"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,8 +279,8 @@ func TestQuarkusRunJarFlag(t *testing.T) {
 	if len(got["dependencies"]) != 3 || len(got["quarkus generated"]) != 4 || len(got["application"]) != 1 {
 		t.Errorf("layers %v", got)
 	}
-	if p.Facts[FactRelease] != "17" {
-		t.Errorf("facts %v", p.Facts)
+	if p.Runtime.Version != 17 {
+		t.Errorf("runtime %+v", p.Runtime)
 	}
 }
 
@@ -308,7 +308,7 @@ func TestQuarkusDetect(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "app")
 			writeFiles(t, dir, tc.files)
-			_, ok, _ := New().quarkus(dir, lang.Options{MavenRepo: t.TempDir()})
+			_, ok, _ := New().quarkus(dir, settings{own: Options{MavenRepo: t.TempDir()}})
 			if ok != tc.want {
 				t.Errorf("Quarkus: %v, want %v", ok, tc.want)
 			}
@@ -320,29 +320,29 @@ func TestQuarkusErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(t *testing.T, dir string)
-		opts   lang.Options
+		opts   Options
 		want   []string
 	}{
 		{"not packaged", func(t *testing.T, dir string) {
 			os.RemoveAll(filepath.Join(dir, "target"))
-		}, lang.Options{}, []string{"pom.xml: a Quarkus app with no packaged output", "run `mvn package` first"}},
+		}, Options{}, []string{"pom.xml: a Quarkus app with no packaged output", "run `mvn package` first"}},
 		{"a class changed since", func(t *testing.T, dir string) {
 			os.Chtimes(filepath.Join(dir, "src/main/java/dev/langbuild/GreetingResource.java"), time.Now(), time.Now())
-		}, lang.Options{}, []string{"target/quarkus-app/quarkus-run.jar is older than src/main/java/dev/langbuild/GreetingResource.java", "run `mvn package` again"}},
+		}, Options{}, []string{"target/quarkus-app/quarkus-run.jar is older than src/main/java/dev/langbuild/GreetingResource.java", "run `mvn package` again"}},
 		{"the pom changed since", func(t *testing.T, dir string) {
 			os.Chtimes(filepath.Join(dir, "pom.xml"), time.Now(), time.Now())
-		}, lang.Options{}, []string{"is older than pom.xml", "`mvn package`"}},
+		}, Options{}, []string{"is older than pom.xml", "`mvn package`"}},
 		{"half a fast-jar", func(t *testing.T, dir string) {
 			os.Remove(filepath.Join(dir, "target/quarkus-app/quarkus/quarkus-application.dat"))
-		}, lang.Options{}, []string{"lacks quarkus/quarkus-application.dat", "`mvn package`"}},
+		}, Options{}, []string{"lacks quarkus/quarkus-application.dat", "`mvn package`"}},
 		{"native", func(t *testing.T, dir string) {
 			writeFiles(t, dir, map[string]string{"target/quarkus-artifact.properties": "path=gs-1.0.0-SNAPSHOT-runner\ntype=native\n"})
-		}, lang.Options{}, []string{"built a native executable", "without -Dnative"}},
-		{"main class", func(t *testing.T, dir string) {}, lang.Options{MainClass: "p.Main"}, []string{"--main-class does not apply"}},
+		}, Options{}, []string{"built a native executable", "without -Dnative"}},
+		{"main class", func(t *testing.T, dir string) {}, Options{MainClass: "p.Main"}, []string{"--main-class does not apply"}},
 		{"runner's Class-Path names a missing jar", func(t *testing.T, dir string) {
 			writeFiles(t, dir, map[string]string{"target/quarkus-artifact.properties": "path=gs-runner.jar\ntype=jar\n"})
 			writeJar(t, filepath.Join(dir, "target/gs-runner.jar"), map[string]string{"META-INF/MANIFEST.MF": "Manifest-Version: 1.0\r\nClass-Path: lib/gone.jar\r\n\r\n"})
-		}, lang.Options{}, []string{"Class-Path names", "gone.jar, which is missing"}},
+		}, Options{}, []string{"Class-Path names", "gone.jar, which is missing"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := fastJarProject(t, quarkusPom(""))
@@ -367,7 +367,7 @@ func TestQuarkusBuildDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	ageSources(t, dir)
-	p, err := analyzeQuarkus(t, dir, lang.Options{})
+	p, err := analyzeQuarkus(t, dir, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -383,7 +383,7 @@ func TestQuarkusModule(t *testing.T) {
 	writeFiles(t, root, map[string]string{"pom.xml": `<project><modelVersion>4.0.0</modelVersion><groupId>g</groupId><artifactId>parent</artifactId><version>1</version>
   <packaging>pom</packaging><modules><module>` + filepath.Base(app) + `</module></modules>
   <build><pluginManagement><plugins><plugin><groupId>io.quarkus</groupId><artifactId>quarkus-maven-plugin</artifactId></plugin></plugins></pluginManagement></build></project>`})
-	p, err := analyzeQuarkus(t, root, lang.Options{Module: filepath.Base(app)})
+	p, err := analyzeQuarkus(t, root, Options{Module: filepath.Base(app)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,14 +30,42 @@ import (
 const (
 	// AppDir is where the app goes in the image.
 	AppDir = "/app"
-	// FactEntrypoint says the image runs node through the base's entrypoint.
-	FactEntrypoint = "node.entrypoint"
 	// FactNative lists native addons found in the production closure.
 	FactNative = "node.native"
 )
 
 // Analyzer is the Node analyzer.
-type Analyzer struct{}
+type Analyzer struct {
+	Options
+}
+
+// Options are the Node analyzer's own options.
+type Options struct {
+	// Main is the file to run instead of the one derived from the project
+	// (the start script's, "main", server.js, index.js).
+	Main string
+	// AllowNative lets native addons built on this machine go into an
+	// image for another platform.
+	AllowNative bool
+	// IncludeEnvFiles puts .env files into the app layer; they are left
+	// out by default, as they often hold secrets.
+	IncludeEnvFiles bool
+}
+
+// settings are what an analysis is given: the common options and Node's own.
+type settings struct {
+	lang.Options
+	own
+}
+
+type own = Options
+
+// Flags implements lang.Analyzer.
+func (a *Analyzer) Flags(fs lang.FlagSet) {
+	fs.StringVar(&a.Main, "main", "", "Node: the file to run (default: the start script's file, \"main\", server.js or index.js)")
+	fs.BoolVar(&a.AllowNative, "allow-native", false, "Node: put native addons built on this machine into an image for another platform")
+	fs.BoolVar(&a.IncludeEnvFiles, "include-env-files", false, "Node: put .env and .env.* files into the image (left out by default: they often hold secrets; .env.example, .env.sample and .env.template always go in)")
+}
 
 // New returns the Node analyzer.
 func New() *Analyzer { return &Analyzer{} }
@@ -148,7 +176,8 @@ func position(b []byte, off int64) (line, col int) {
 }
 
 // Analyze implements lang.Analyzer.
-func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (*layering.Plan, error) {
+func (a *Analyzer) Analyze(ctx context.Context, dir string, lo lang.Options) (*layering.Plan, error) {
+	opts := settings{lo, a.Options}
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -182,7 +211,7 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		}
 	}
 
-	cmd, err := entrypoint(dir, pkg, opts.NodeMain)
+	cmd, err := entrypoint(dir, pkg, opts.Main)
 	if err != nil {
 		return nil, err
 	}
@@ -195,9 +224,9 @@ func (a *Analyzer) Analyze(ctx context.Context, dir string, opts lang.Options) (
 		Env:        []string{"NODE_ENV=production"},
 		User:       "65532",
 		WorkingDir: AppDir,
-	}, Facts: map[string]string{FactEntrypoint: "base"}}
+	}, BaseEntrypoint: "node", Runtime: ProjectRuntime(dir)}
 	if len(cl.native) > 0 {
-		p.Facts[FactNative] = strings.Join(cl.native, ",")
+		p.Facts = map[string]string{FactNative: strings.Join(cl.native, ",")}
 	}
 	// The dependency layers are keyed by their packages' lockfile entries
 	// and the platform, so an unchanged one is reused without statting its

@@ -109,7 +109,7 @@ func TestClosureAndLayers(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "--allow-native") {
 		t.Errorf("native addon for another platform: %v", err)
 	}
-	if _, err := New().Analyze(context.Background(), project(t, nil), lang.Options{Platform: other, AllowNative: true}); err != nil {
+	if _, err := (&Analyzer{Options: Options{AllowNative: true}}).Analyze(context.Background(), project(t, nil), lang.Options{Platform: other}); err != nil {
 		t.Errorf("with --allow-native: %v", err)
 	}
 }

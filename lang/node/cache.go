@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
 
@@ -109,7 +108,7 @@ const racyWindow = 2 * time.Second
 // installed tree's). Workspace packages, being the project's own sources,
 // are always read afresh. Editing files inside node_modules by hand is not
 // noticed: run npm ci (pnpm install, yarn install).
-func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.Options) (*closureResult, error) {
+func cachedDependencies(dir string, pkg packageJSON, lockName string, opts settings) (*closureResult, error) {
 	began := time.Now()
 	installed := stamps(dir, installInputs)
 	inputs := append(stamps(dir, lockInputs), installed...)
@@ -169,7 +168,7 @@ func cachedDependencies(dir string, pkg packageJSON, lockName string, opts lang.
 
 // npmDependencies reads and checks npm's lockfile; the closure key is its
 // production entries' and the stamps of what npm installed.
-func npmDependencies(dir string, pkg packageJSON, lockName string, installed []fileStamp, opts lang.Options) (string, func() (*closureResult, error), error) {
+func npmDependencies(dir string, pkg packageJSON, lockName string, installed []fileStamp, opts settings) (string, func() (*closureResult, error), error) {
 	lock, err := readLockfile(dir, lockName)
 	if err != nil {
 		return "", nil, err

@@ -161,15 +161,8 @@ var defaultIgnores = []string{
 // "!pattern" re-includes). Workspace package directories are layered apart.
 // Images written into the project (OCI layouts, image tarballs) are left out
 // wherever they are, and so are .env files unless opts.IncludeEnvFiles: those
-// left out are named through opts.Notify. A "!pattern" keeps either.
-//
-// opts is variadic only so that the analyzer's call, which does not pass it
-// yet, keeps compiling; without it .env files are left out silently.
-func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string, links lang.Links, opts ...lang.Options) ([]layering.Entry, error) {
-	var o lang.Options
-	if len(opts) > 0 {
-		o = opts[0]
-	}
+// left out are named through o.Notify. A "!pattern" keeps either.
+func appFiles(dir string, pkg packageJSON, workspaceDirs map[string]bool, lockName string, links lang.Links, o settings) ([]layering.Entry, error) {
 	ignores := append([]string{}, defaultIgnores...)
 	var keep []string
 	for _, f := range []string{".dockerignore", ".langbuildignore"} {

@@ -96,13 +96,17 @@ func TestMainField(t *testing.T) {
 }
 
 // appPaths runs appFiles on dir and returns the image paths, relative to /app.
-func appPaths(t *testing.T, dir string, opts ...lang.Options) []string {
+func appPaths(t *testing.T, dir string, opts ...settings) []string {
 	t.Helper()
 	var pkg packageJSON
 	if err := readJSON(filepath.Join(dir, "package.json"), &pkg); err != nil {
 		t.Fatal(err)
 	}
-	es, err := appFiles(dir, pkg, nil, "package-lock.json", lang.Links{Root: dir}, opts...)
+	var o settings
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	es, err := appFiles(dir, pkg, nil, "package-lock.json", lang.Links{Root: dir}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +150,7 @@ func TestAppFilesLeavesOutImagesAndEnvFiles(t *testing.T) {
 
 	var notes []string
 	notify := func(s string) { notes = append(notes, s) }
-	got := appPaths(t, dir, lang.Options{Notify: notify})
+	got := appPaths(t, dir, settings{Options: lang.Options{Notify: notify}})
 	want := []string{".env.example", "config/app.json", "fixtures/plain.tar", "fixtures/readme.txt", "package.json", "public/oci/logo.svg", "server.js"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("app files (-want +got):\n%s", diff)
@@ -157,7 +161,7 @@ func TestAppFilesLeavesOutImagesAndEnvFiles(t *testing.T) {
 
 	// With the flag, the .env files go in, without a notice.
 	notes = nil
-	got = appPaths(t, dir, lang.Options{Notify: notify, IncludeEnvFiles: true})
+	got = appPaths(t, dir, settings{Options: lang.Options{Notify: notify}, own: Options{IncludeEnvFiles: true}})
 	for _, f := range []string{".env", ".env.production", "config/.env.local"} {
 		if !slices.Contains(got, f) {
 			t.Errorf("with IncludeEnvFiles, %s is left out: %v", f, got)

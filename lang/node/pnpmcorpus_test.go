@@ -243,7 +243,7 @@ func installName(p string) string {
 // analyzeForTest plans the project for this machine's platform.
 func analyzeForTest(dir string) (*layering.Plan, error) {
 	host := lang.Platform{OS: runtime.GOOS, Arch: runtime.GOARCH}
-	return New().Analyze(context.Background(), dir, lang.Options{Platform: host, AllowNative: true})
+	return (&Analyzer{Options: Options{AllowNative: true}}).Analyze(context.Background(), dir, lang.Options{Platform: host})
 }
 
 // resolveScript prints, for each package it is given (real paths relative

@@ -6,42 +6,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
 
-	"github.com/langbuild/langbuild/lang"
 	"github.com/langbuild/langbuild/layering"
 )
-
-// Runtime implements lang.RuntimeNeeder: the Node versions the project asks
-// for (ProjectRuntime), read from the project directory the plan's app
-// layer takes package.json from. The plan does not name the project
-// directory, and Facts are set by Analyze; the app layer always holds
-// package.json (Node reads its "type" and "imports" at run time), so its
-// source is the project's. A plan without it (a .dockerignore that leaves
-// package.json out) gets no range, and so the default base.
-func (*Analyzer) Runtime(p *layering.Plan) lang.Runtime {
-	want := path.Join(AppDir, "package.json")
-	for _, l := range p.Layers {
-		for _, e := range l.Entries {
-			if e.Path == want && e.Source != "" {
-				return ProjectRuntime(filepath.Dir(e.Source))
-			}
-		}
-	}
-	return lang.Runtime{Name: "node"}
-}
 
 // ProjectRuntime reads the Node versions the project in dir asks for:
 // package.json's engines.node, a range in npm's syntax, as npm reads it;
 // else the version in .nvmrc or .node-version (nvm's and other version
 // managers' files), read as that release or a later one of its major (^V),
 // since a base ships the newest release of a major. Range is "" when the
-// project says nothing (or only an alias such as lts/* or node).
-func ProjectRuntime(dir string) lang.Runtime {
-	rt := lang.Runtime{Name: "node"}
+// project says nothing (or only an alias such as lts/* or node), and From
+// then names where it was looked for.
+func ProjectRuntime(dir string) layering.Runtime {
+	rt := layering.Runtime{Name: "node"}
 	var pkg struct {
 		Engines json.RawMessage `json:"engines"`
 	}
@@ -71,6 +51,7 @@ func ProjectRuntime(dir string) lang.Runtime {
 		}
 		return rt
 	}
+	rt.From = "engines.node in package.json, .nvmrc, .node-version"
 	return rt
 }
 
