@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -25,6 +26,27 @@ func TestBadInput(t *testing.T) {
 	os.WriteFile(filepath.Join(badmod, "go.mod"), []byte("module example.com/bad\n\ngo 1.26\nrequire (\n"), 0o644)
 	file := filepath.Join(t.TempDir(), "a-file")
 	os.WriteFile(file, []byte("x"), 0o644)
+	// A registry that accepts connections and never answers.
+	hung, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hung.Close()
+	go func() {
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := hung.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
 
 	cases := []struct {
 		name string
@@ -36,6 +58,8 @@ func TestBadInput(t *testing.T) {
 		{"no go.mod", empty, []string{"-o", "oci:" + filepath.Join(empty, "out")}, []string{"no supported project found", "go.mod"}, false},
 		{"no main package", lib, []string{"-o", registry + "/bad/nomain:x"}, []string{"no main package"}, false},
 		{"compile error", broken, []string{"-o", registry + "/bad/compile:x"}, []string{"undefined: mesage", "go build", "failed"}, false},
+		// The base's pull hangs: the compiler's error comes at once anyway.
+		{"compile error, base registry never answers", broken, []string{"-o", registry + "/bad/compilehung:x", "--from", hung.Addr().String() + "/base:1", "--registry-timeout", "10m"}, []string{"undefined: mesage", "go build", "failed"}, true},
 		{"malformed go.mod", badmod, []string{"-o", registry + "/bad/gomod:x"}, []string{"go.mod:4"}, false},
 		{"unreachable registry", good, []string{"-o", "127.0.0.1:1/bad/unreachable:x"}, []string{"127.0.0.1:1", "connection refused"}, true},
 		{"malformed reference", good, []string{"-o", "Not A Reference!"}, []string{"not a valid image reference"}, true},
