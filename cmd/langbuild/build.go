@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -21,15 +20,9 @@ import (
 
 type buildFlags struct {
 	projectFlags
-	outputs     []string
-	tags        []string
-	name        string
-	digestFile  string
-	imageIDFile string
-	summaryFile string
-	jsonOut     bool
-	quiet       bool
-	timings     bool
+	outputFlags
+	quiet   bool
+	timings bool
 }
 
 func newBuild() *cobra.Command {
@@ -83,10 +76,8 @@ The image reference, pinned by digest, is printed on stdout.`,
 				return err
 			}
 			defer pub.Close()
-			for _, file := range []string{f.digestFile, f.imageIDFile, f.summaryFile} {
-				if err := checkWritable(file); err != nil {
-					return err
-				}
+			if err := f.checkFiles(); err != nil {
+				return err
 			}
 			opts.Lang.Notify = func(msg string) { fmt.Fprintln(stderr, "langbuild: "+msg) }
 			if !f.quiet {
@@ -124,29 +115,13 @@ The image reference, pinned by digest, is printed on stdout.`,
 			if err != nil {
 				return err
 			}
-			if err := f.writeFiles(sum); err != nil {
-				return err
-			}
-			if f.jsonOut {
-				e := json.NewEncoder(cmd.OutOrStdout())
-				e.SetIndent("", "  ")
-				return e.Encode(sum)
-			}
-			for _, r := range res.Publish.References {
-				fmt.Fprintln(cmd.OutOrStdout(), r)
-			}
-			return nil
+			return f.report(cmd.OutOrStdout(), sum)
 		},
 	}
-	f.register(cmd)
+	f.projectFlags.register(cmd)
+	f.outputFlags.register(cmd, outputHelp)
+	f.registerRecords(cmd)
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "where to publish: REGISTRY/REPO[:TAG], oci:DIR[:TAG] or tar:FILE (repeatable)")
-	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
-	fl.StringVar(&f.name, "name", "", "image name for tarball RepoTags and OCI layout ref names")
-	fl.StringVar(&f.digestFile, "digest-file", "", "write the image digest to this file")
-	fl.StringVar(&f.imageIDFile, "image-id-file", "", "write the image ID (the config's digest) to this file")
-	fl.StringVar(&f.summaryFile, "summary-file", "", "write a JSON summary (references, digest, tags, layers and whether each was pushed) to this file")
-	fl.BoolVar(&f.jsonOut, "json", false, "print the JSON summary on stdout instead of the references, and progress as JSON lines on stderr (unless -q)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the result")
 	fl.BoolVar(&f.timings, "timings", false, "print how long each phase took")
 	return cmd

@@ -18,8 +18,7 @@ func newRebase() *cobra.Command {
 	var (
 		apt      aptFlags
 		from     string
-		outputs  []string
-		tags     []string
+		out      outputFlags
 		platform string
 		cacheDir string
 		registry registryFlags
@@ -40,11 +39,14 @@ blobs the registry lacks are uploaded.`,
 			if from == "" {
 				return usageErrorf("give the new base with --from")
 			}
-			if len(outputs) == 0 {
+			if len(out.outputs) == 0 {
 				if strings.HasPrefix(target, "oci:") || strings.HasPrefix(target, "tar:") || strings.Contains(target, "@") {
 					return usageErrorf("give --output: %s cannot be written back in place", target)
 				}
-				outputs = []string{target}
+				out.outputs = []string{target}
+			}
+			if err := out.checkFiles(); err != nil {
+				return err
 			}
 			pl, err := lang.ParsePlatform(platform)
 			if err != nil {
@@ -68,7 +70,7 @@ blobs the registry lacks are uploaded.`,
 					return err
 				}
 			}
-			pub, err := publishers(outputs, publish.Options{Tags: tags, Registry: reg}, cache)
+			pub, err := publishers(out.outputs, publish.Options{Tags: out.tags, Registry: reg, Name: out.name}, cache)
 			if err != nil {
 				return err
 			}
@@ -105,14 +107,14 @@ blobs the registry lacks are uploaded.`,
 			if err != nil {
 				return fmt.Errorf("rebasing %s: %w", target, err)
 			}
-			return publishAndPrint(ctx, cmd, pub, img)
+			return out.publish(ctx, cmd.OutOrStdout(), pub, img, newBase.Name, newBase.Digest)
 		},
 	}
 	apt.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&from, "from", "", "the new base: a registry reference, oci:DIR[:TAG], tar:FILE, builtin:static or debian:PRESET[+PKG,...]")
-	fl.StringArrayVarP(&outputs, "output", "o", nil, "where to publish (default: IMAGE itself, when it is a registry tag)")
-	fl.StringArrayVarP(&tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
+	out.register(cmd, "where to publish: REGISTRY/REPO[:TAG], oci:DIR[:TAG] or tar:FILE (repeatable; default: IMAGE itself, when it is a registry tag)")
+	out.registerRecords(cmd)
 	fl.StringVar(&platform, "platform", "linux/amd64", "platform of a multi-platform new base to use")
 	fl.StringVar(&cacheDir, "cache-dir", "", "cache (default $XDG_CACHE_HOME/langbuild or ~/.cache/langbuild)")
 	registry.register(cmd)

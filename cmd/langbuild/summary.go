@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -10,18 +9,19 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/langbuild/langbuild/pipeline"
+	"github.com/langbuild/langbuild/publish"
 )
 
 // summary is what --json prints and --summary-file writes: what a CI needs.
 type summary struct {
-	Language   string         `json:"language"`
+	Language   string         `json:"language,omitempty"`
 	References []string       `json:"references"`
 	Digest     string         `json:"digest"`
 	ImageID    string         `json:"imageID"`
 	Tags       []string       `json:"tags,omitempty"`
 	Base       summaryBase    `json:"base"`
-	Layers     []summaryLayer `json:"layers"`
-	TimingsMS  map[string]int `json:"timingsMs"`
+	Layers     []summaryLayer `json:"layers,omitempty"`
+	TimingsMS  map[string]int `json:"timingsMs,omitempty"`
 }
 
 type summaryBase struct {
@@ -40,19 +40,40 @@ type summaryLayer struct {
 }
 
 func summarize(res *pipeline.Result, outputs, extraTags []string) (*summary, error) {
-	cfg, err := res.Image.ConfigName()
+	s, err := newSummary(res.Image, res.Publish, res.Base.Name, res.Base.Digest, outputs, extraTags)
 	if err != nil {
 		return nil, err
 	}
-	s := &summary{
-		Language: res.Language, References: res.Publish.References, Digest: res.Digest, ImageID: cfg.String(),
-		Base: summaryBase{Name: res.Base.Name, Digest: res.Base.Digest},
-		TimingsMS: map[string]int{
-			"analyze": int(res.Timings.Analyze.Milliseconds()), "base": int(res.Timings.Base.Milliseconds()),
-			"layers": int(res.Timings.Layers.Milliseconds()), "assemble": int(res.Timings.Assemble.Milliseconds()),
-			"publish": int(res.Timings.Publish.Milliseconds()), "hash": int(res.Timings.Hash.Milliseconds()),
-			"compress": int(res.Timings.Compress.Milliseconds()),
-		},
+	s.Language = res.Language
+	s.TimingsMS = map[string]int{
+		"analyze": int(res.Timings.Analyze.Milliseconds()), "base": int(res.Timings.Base.Milliseconds()),
+		"layers": int(res.Timings.Layers.Milliseconds()), "assemble": int(res.Timings.Assemble.Milliseconds()),
+		"publish": int(res.Timings.Publish.Milliseconds()), "hash": int(res.Timings.Hash.Milliseconds()),
+		"compress": int(res.Timings.Compress.Milliseconds()),
+	}
+	for _, b := range res.Blobs {
+		s.Layers = append(s.Layers, summaryLayer{Name: b.Name, Digest: b.Digest, Size: b.Size, Built: !b.Cached,
+			Pushed: slices.Contains(res.Publish.Written, b.Digest)})
+	}
+	return s, nil
+}
+
+// newSummary is the summary of img, published as pub says, on the base
+// named baseName (baseDigest), for any verb that writes an image; the tags
+// are the registry outputs' and the extra tags on their repositories.
+func newSummary(img v1.Image, pub publish.Result, baseName, baseDigest string, outputs, extraTags []string) (*summary, error) {
+	cfg, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	s := &summary{References: pub.References, Digest: pub.Digest, ImageID: cfg.String(),
+		Base: summaryBase{Name: baseName, Digest: baseDigest}}
+	if s.Digest == "" {
+		d, err := img.Digest()
+		if err != nil {
+			return nil, err
+		}
+		s.Digest = d.String()
 	}
 	for _, o := range outputs {
 		if strings.HasPrefix(o, "oci:") || strings.HasPrefix(o, "tar:") {
@@ -66,10 +87,6 @@ func summarize(res *pipeline.Result, outputs, extraTags []string) (*summary, err
 		for _, t := range extraTags {
 			s.Tags = append(s.Tags, repo+":"+t)
 		}
-	}
-	for _, b := range res.Blobs {
-		s.Layers = append(s.Layers, summaryLayer{Name: b.Name, Digest: b.Digest, Size: b.Size, Built: !b.Cached,
-			Pushed: slices.Contains(res.Publish.Written, b.Digest)})
 	}
 	return s, nil
 }
@@ -98,29 +115,6 @@ func publishedBlobs(res *pipeline.Result, outputs []string) (string, error) {
 	blobs := len(distinct) * registries
 	written, mounted := len(res.Publish.Written), len(res.Publish.Mounted)
 	return fmt.Sprintf("%d blobs uploaded, %d mounted, %d already there", written-mounted, mounted, max(blobs-written, 0)), nil
-}
-
-func (f *buildFlags) writeFiles(s *summary) error {
-	write := func(file, content string) error {
-		if file == "" {
-			return nil
-		}
-		if err := os.WriteFile(file, []byte(content), 0o644); err != nil {
-			return fmt.Errorf("writing %s: %w", file, err)
-		}
-		return nil
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := write(f.digestFile, s.Digest+"\n"); err != nil {
-		return err
-	}
-	if err := write(f.imageIDFile, s.ImageID+"\n"); err != nil {
-		return err
-	}
-	return write(f.summaryFile, string(b)+"\n")
 }
 
 // skaffold applies skaffold's custom-builder contract when $IMAGE is set and

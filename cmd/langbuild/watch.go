@@ -121,11 +121,9 @@ pinned by digest) and LANGBUILD_DIGEST in its environment.`,
 			return err
 		},
 	}
-	f.register(cmd)
+	f.projectFlags.register(cmd)
+	f.outputFlags.register(cmd, outputHelp)
 	fl := cmd.Flags()
-	fl.StringArrayVarP(&f.outputs, "output", "o", nil, "where to publish: REGISTRY/REPO[:TAG], oci:DIR[:TAG] or tar:FILE (repeatable)")
-	fl.StringArrayVarP(&f.tags, "tag", "t", nil, "extra tag for registry outputs (repeatable)")
-	fl.StringVar(&f.name, "name", "", "image name for tarball RepoTags and OCI layout ref names")
 	fl.StringVar(&execCmd, "exec", "", "command to run (with sh -c) after each push")
 	fl.DurationVar(&debounce, "debounce", 200*time.Millisecond, "how long changes must settle before a build")
 	return cmd
