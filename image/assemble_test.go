@@ -67,6 +67,37 @@ func TestAssembleOCI(t *testing.T) {
 			t.Errorf("layer media type %s", l.MediaType)
 		}
 	}
+	// Which blob is where: the base's layers first, in their order, then
+	// the plan's, in the plan's order, in the manifest, in the config's
+	// diff IDs and in the history alike.
+	bm, _ := base.Manifest()
+	bcf, _ := base.ConfigFile()
+	cf0, _ := img.ConfigFile()
+	if len(blobs) != 2 || blobs[0].Name != "assets" || blobs[1].Name != "binary" {
+		t.Fatalf("blobs %+v", blobs)
+	}
+	for i, want := range []struct{ digest, diffID string }{
+		{bm.Layers[0].Digest.String(), bcf.RootFS.DiffIDs[0].String()},
+		{bm.Layers[1].Digest.String(), bcf.RootFS.DiffIDs[1].String()},
+		{blobs[0].Digest, blobs[0].DiffID},
+		{blobs[1].Digest, blobs[1].DiffID},
+	} {
+		if got := m.Layers[i].Digest.String(); got != want.digest {
+			t.Errorf("manifest layer %d is %s, want %s", i, got, want.digest)
+		}
+		if got := cf0.RootFS.DiffIDs[i].String(); got != want.diffID {
+			t.Errorf("diff ID %d is %s, want %s", i, got, want.diffID)
+		}
+	}
+	var comments []string
+	for _, h := range cf0.History {
+		if !h.EmptyLayer {
+			comments = append(comments, h.Comment)
+		}
+	}
+	if n := len(comments); n < 2 || comments[n-2] != "assets" || comments[n-1] != "binary" {
+		t.Errorf("history of the layers %q, want the plan's last, assets then binary", comments)
+	}
 	if m.Annotations[AnnotationBaseName] != "example.com/base:1" || m.Annotations[AnnotationBaseDigest] != "sha256:abc" {
 		t.Errorf("annotations %v", m.Annotations)
 	}
