@@ -2,7 +2,10 @@
 # Benchmarks langbuild against Jib (jib-maven-plugin) on the same Maven
 # project and the same local registry (Debian's docker-registry on a free
 # loopback port), side by side, and prints medians and ratios:
-#   cold    new repository, empty tool caches (Maven's local repository stays)
+#   cold    new repository, every cache of both tools emptied before each run
+#           (langbuild's whole cache: layers, the pulled base, the resolution
+#           record; Jib's application and base caches); Maven's local
+#           repository stays, for both
 #   change  one class changed and recompiled (the compile is not timed)
 #   no-op   nothing changed
 # Jib is timed as `mvn jib:build` after the compile (Maven's start-up and
@@ -55,14 +58,17 @@ lb()  { "$LB" build . --from "$BASE" -o "$REG/lb/$1:latest" -q; }
 n=0
 change() { n=$((n+1)); sed -i "s/return \"hello from spring boot as \"/return \"hello $n from spring boot as \"/; s/return \"hello [0-9]* from spring boot as \"/return \"hello $n from spring boot as \"/" src/main/java/dev/langbuild/boot/BootApp.java; qmvn -o compile; }
 
+# Equally cold, and neither tool always first: odd runs time Jib first,
+# even runs langbuild.
+cold() { rm -rf "$XDG_CACHE_HOME/langbuild" "$XDG_CACHE_HOME/google-cloud-tools-java" "$W/jibcache-$2"; time_it "$1.cold" "$1" "$2"; }
 for i in $(seq "$REPS"); do
-  rm -rf "$XDG_CACHE_HOME/langbuild/layers" "$XDG_CACHE_HOME/langbuild/stat" "$XDG_CACHE_HOME/google-cloud-tools-java"
-  time_it jib.cold jib "r$i"
-  time_it lb.cold lb "r$i"
-  change; time_it jib.change jib "r$i"
-  change; time_it lb.change lb "r$i"
-  time_it jib.noop jib "r$i"
-  time_it lb.noop lb "r$i"
+  first=jib second=lb
+  if [ $((i % 2)) = 0 ]; then first=lb second=jib; fi
+  cold $first "r$i"; cold $second "r$i"
+  change; time_it $first.change $first "r$i"
+  change; time_it $second.change $second "r$i"
+  time_it $first.noop $first "r$i"
+  time_it $second.noop $second "r$i"
 done
 
 python3 - "$W" "$REPS" "$MB" <<'EOF'
